@@ -1,0 +1,92 @@
+// One ONNX Runtime session for one Kokoro model: token ids + style + speed -> 24 kHz samples.
+// Input and output names are read from the session, since exports differ
+// (`tokens`/`audio` in kokoro-onnx's, `input_ids`/`waveform` in others).
+import type { InferenceSession } from 'onnxruntime-node';
+import type { Ort } from './runtime/ort.js';
+
+export interface SessionOptions {
+  modelPath: string;
+  /** Intra-op threads on CPU. */
+  threads: number;
+  /** `cpu`, or `cuda:N`. */
+  device: string;
+  log?: (level: 'info' | 'warn', msg: string) => void;
+}
+
+export interface KokoroModel {
+  /** The device actually in use (a CUDA request may have fallen back to `cpu`). */
+  readonly device: string;
+  /** `tokens` are ids without the two pad tokens; returns float samples in [-1, 1]. */
+  run(tokens: ArrayLike<number>, style: Float32Array, speed: number): Promise<Float32Array>;
+  release(): Promise<void>;
+}
+
+function pick(names: readonly string[], wanted: string[], role: string): string {
+  const hit = wanted.find((w) => names.includes(w));
+  if (!hit) throw new Error(`model has no ${role} input/output (looked for ${wanted.join(', ')}; it has ${names.join(', ')})`);
+  return hit;
+}
+
+export async function loadKokoroModel(ort: Ort, opts: SessionOptions): Promise<KokoroModel> {
+  const log = opts.log ?? (() => {});
+  // Measured on this model: the CPU arena on and memory patterns off give the best speed for
+  // the least memory with variable-length inputs (see DESIGN.md figures).
+  const base: InferenceSession.SessionOptions = {
+    intraOpNumThreads: opts.threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    enableCpuMemArena: true,
+    enableMemPattern: false,
+  };
+  let session: InferenceSession;
+  let device = opts.device;
+  const cuda = /^cuda:(\d+)$/.exec(opts.device);
+  if (cuda) {
+    try {
+      session = await ort.InferenceSession.create(opts.modelPath, {
+        ...base,
+        executionProviders: [{ name: 'cuda', deviceId: Number(cuda[1]) } as never],
+      });
+    } catch (err) {
+      log('warn', `CUDA unavailable (${(err as Error).message.split('\n')[0]}); FALLING BACK TO CPU for ${opts.device}. ` +
+        'GPU users install with `npm ci --onnxruntime-node-install=cuda12`.');
+      device = 'cpu';
+      session = await ort.InferenceSession.create(opts.modelPath, base);
+    }
+  } else {
+    session = await ort.InferenceSession.create(opts.modelPath, base);
+  }
+
+  const tokensName = pick(session.inputNames, ['tokens', 'input_ids'], 'token');
+  const styleName = pick(session.inputNames, ['style', 'ref_s'], 'style');
+  const speedName = pick(session.inputNames, ['speed'], 'speed');
+  const audioName = pick(session.outputNames, ['audio', 'waveform'], 'audio');
+
+  return {
+    device,
+    async run(tokens, style, speed) {
+      const ids = new BigInt64Array(tokens.length + 2); // pad id 0 at both ends
+      for (let i = 0; i < tokens.length; i++) ids[i + 1] = BigInt(tokens[i]!);
+      const out = await session.run({
+        [tokensName]: new ort.Tensor('int64', ids, [1, ids.length]),
+        [styleName]: new ort.Tensor('float32', style, [1, style.length]),
+        [speedName]: new ort.Tensor('float32', new Float32Array([speed]), [1]),
+      });
+      const audio = out[audioName]!;
+      const data = audio.data as Float32Array;
+      return data;
+    },
+    release: () => session.release(),
+  };
+}
+
+/** Float samples to s16le, clipped. */
+export function toInt16(samples: Float32Array): Int16Array {
+  const out = new Int16Array(samples.length);
+  for (let i = 0; i < samples.length; i++) {
+    const s = samples[i]!;
+    out[i] = s >= 1 ? 32767 : s <= -1 ? -32768 : Math.round(s * 32767);
+  }
+  return out;
+}

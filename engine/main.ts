@@ -1,0 +1,75 @@
+// Engine process entry: one ONNX Runtime session, one HTTP server. Run by the gateway as a
+// cluster worker, or on its own (`node dist/engine/main.js`) as a remote engine.
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadEngineConfig } from './config.js';
+import type { EngineToParent } from './messages.js';
+import { EngineServer } from './server.js';
+import { SynthThread } from './synth-thread.js';
+import { listVoiceNames } from './voices.js';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const config = loadEngineConfig(process.env, resolve(repoRoot, '../shared/models'));
+const tell = (msg: EngineToParent) => process.send?.(msg);
+const log = (level: string, msg: string) => {
+  if (level === 'debug' && !process.env.ENGINE_DEBUG) return;
+  process.stderr.write(`${JSON.stringify({ time: Date.now(), level, engine: config.id, pid: process.pid, msg })}\n`);
+};
+
+const thread = new SynthThread(
+  {
+    modelsDir: config.modelsDir,
+    modelPath: config.modelPath,
+    threads: config.threads,
+    device: config.device,
+    upgradeLib: config.upgradeLib,
+    runtimeCacheDir: config.runtimeCacheDir,
+  },
+  log,
+  (err) => {
+    // Without its inference thread an engine is useless: exit, and the supervisor restarts it.
+    log('error', `inference thread lost: ${err.message}`);
+    tell({ type: 'engine-failed', message: err.message });
+    process.exit(70);
+  },
+);
+
+const server = new EngineServer({
+  thread,
+  voiceNames: new Set(listVoiceNames(resolve(config.modelsDir, 'voices'))),
+  modelPath: config.modelPath,
+  threads: config.threads,
+  maxActive: config.maxActive,
+  heartbeatMs: config.heartbeatMs,
+  maxBodyBytes: config.maxBodyBytes,
+  log,
+});
+
+// `exclusive`: as a cluster worker, listen on our own socket instead of sharing the primary's.
+server.http.listen({ host: config.host, port: config.port, exclusive: true }, () => {
+  const addr = server.http.address();
+  const port = typeof addr === 'object' && addr ? addr.port : config.port;
+  log('info', `listening on ${config.host}:${port}`);
+  tell({ type: 'engine-listening', host: config.host, port });
+});
+
+thread.ready.then(
+  (info) => {
+    server.markReady(info);
+    log('info', `ready: runtime ${info.runtime} (${info.runtimeSource}), device ${info.device}, ${config.threads} thread(s)`);
+    tell({ type: 'engine-ready', runtime: info.runtime, device: info.device });
+  },
+  (err) => {
+    log('error', `failed to start: ${err.message}`);
+    tell({ type: 'engine-failed', message: err.message });
+    process.exit(70);
+  },
+);
+
+for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(sig, () => {
+    server.http.close();
+    void thread.terminate().finally(() => process.exit(0));
+  });
+}
+process.on('disconnect', () => process.exit(0)); // parent gone: never outlive it

@@ -1,0 +1,24 @@
+// Messages between the engine's I/O thread (engine/server.ts) and its inference thread
+// (engine/synth-worker.ts). Internal to one engine process.
+import type { EngineError, Lang } from './protocol.js';
+
+export interface WorkerConfig {
+  modelsDir: string;
+  modelPath: string;
+  threads: number;
+  device: string;
+  upgradeLib?: string;
+  runtimeCacheDir?: string;
+}
+
+export type ToWorker =
+  | { type: 'prepare'; id: string; text: string; lang: Lang }
+  | { type: 'infer'; id: string; chunk: number; tokens: number[]; voice: string; speed: number };
+
+export type FromWorker =
+  | { type: 'ready'; runtime: string; runtimeSource: string; device: string }
+  | { type: 'failed'; message: string }
+  | { type: 'log'; level: 'debug' | 'info' | 'warn'; message: string }
+  | { type: 'prepared'; id: string; chunks: number[][] }
+  | { type: 'audio'; id: string; chunk: number; samples: Int16Array }
+  | { type: 'error'; id: string; error: EngineError };

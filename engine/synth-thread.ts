@@ -1,0 +1,77 @@
+// The I/O thread's handle on the inference thread: starts it and turns its replies into
+// promises. The worker answers jobs strictly in order, so replies match a FIFO of waiters.
+import { Worker } from 'node:worker_threads';
+import type { EngineError, Lang } from './protocol.js';
+import type { FromWorker, ToWorker, WorkerConfig } from './synth-messages.js';
+
+export class EngineJobError extends Error {
+  constructor(readonly error: EngineError) {
+    super(error.message);
+  }
+}
+
+type Waiter = { resolve: (msg: FromWorker) => void; reject: (err: Error) => void };
+
+export interface ThreadInfo {
+  runtime: string;
+  runtimeSource: string;
+  device: string;
+}
+
+export class SynthThread {
+  private readonly worker: Worker;
+  private readonly waiters: Waiter[] = [];
+  readonly ready: Promise<ThreadInfo>;
+
+  constructor(
+    config: WorkerConfig,
+    log: (level: 'debug' | 'info' | 'warn', msg: string) => void,
+    onExit: (err: Error) => void,
+  ) {
+    this.worker = new Worker(new URL('./synth-worker.js', import.meta.url), { workerData: config });
+    this.ready = new Promise((resolve, reject) => {
+      this.worker.on('message', (msg: FromWorker) => {
+        switch (msg.type) {
+          case 'ready':
+            resolve({ runtime: msg.runtime, runtimeSource: msg.runtimeSource, device: msg.device });
+            break;
+          case 'failed':
+            reject(new Error(msg.message));
+            break;
+          case 'log':
+            log(msg.level, msg.message);
+            break;
+          default:
+            this.waiters.shift()?.resolve(msg);
+        }
+      });
+    });
+    this.worker.on('error', (err) => onExit(err));
+    this.worker.on('exit', (code) => onExit(new Error(`inference thread exited with code ${code}`)));
+  }
+
+  private call(msg: ToWorker): Promise<FromWorker> {
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ resolve, reject });
+      this.worker.postMessage(msg);
+    });
+  }
+
+  async prepare(id: string, text: string, lang: Lang): Promise<number[][]> {
+    const r = await this.call({ type: 'prepare', id, text, lang });
+    if (r.type === 'error') throw new EngineJobError(r.error);
+    if (r.type !== 'prepared') throw new Error(`unexpected reply ${r.type}`);
+    return r.chunks;
+  }
+
+  async infer(id: string, chunk: number, tokens: number[], voice: string, speed: number): Promise<Int16Array> {
+    const r = await this.call({ type: 'infer', id, chunk, tokens, voice, speed });
+    if (r.type === 'error') throw new EngineJobError(r.error);
+    if (r.type !== 'audio') throw new Error(`unexpected reply ${r.type}`);
+    return r.samples;
+  }
+
+  terminate(): Promise<number> {
+    return this.worker.terminate();
+  }
+}
