@@ -1,0 +1,72 @@
+// The fixed set of requests the load draws from. Every entry has its own text, so a response
+// handed to the wrong client correlates with someone else's reference and is caught.
+
+export type TextClass = 'short' | 'paragraph' | 'multiChunk';
+
+export interface SpeechCase {
+  /** Stable key for the reference cache: one per (text, voice, speed). */
+  id: string;
+  textClass: TextClass;
+  text: string;
+  voice: string;
+  speed: number;
+}
+
+const SHORT = [
+  'The copper kettle whistled at noon.',
+  'Seven purple owls crossed the frozen river.',
+  'Please bring the blue ladder to the garden shed.',
+  'A quiet train rolled north before sunrise.',
+  'Thunder rumbled while the baker counted loaves.',
+  'My grandmother planted tulips by the old stone wall.',
+];
+
+const PARAGRAPH = [
+  'The lighthouse keeper wrote in his journal every evening. He noted the wind, the color of the sea, ' +
+    'and the ships that passed too close to the rocks.',
+  'Our team met on Tuesday to plan the spring festival. We agreed on music in the square, ' +
+    'lanterns along the canal, and a long table of bread and cheese.',
+  'Maria repaired bicycles in a narrow shop near the station. Her hands were always black with oil, ' +
+    'and she hummed old songs while she worked.',
+];
+
+const MULTI_CHUNK = [
+  'When the storm finally passed, the village came out to count the damage. Fences lay flat in the ' +
+    'fields, a chimney had fallen into the baker\'s yard, and the little bridge over the mill stream ' +
+    'was gone entirely. Nobody had been hurt, which everyone agreed was the only thing that mattered. ' +
+    'By noon the farmers had started to rebuild the fences, the children were collecting branches for ' +
+    'the winter fires, and the mayor was already arguing with the carpenter about the price of a new ' +
+    'bridge. That evening they all ate together in the church hall, tired, muddy and strangely happy.',
+];
+
+const VOICES = ['af_heart', 'am_adam', 'bf_emma', 'af_heart+am_adam', 'af_bella(2)+bf_emma(1)', 'bm_george'];
+const SPEEDS = [1, 1.15, 0.9];
+
+function build(): SpeechCase[] {
+  const cases: SpeechCase[] = [];
+  let v = 0;
+  const add = (textClass: TextClass, texts: string[]) => {
+    texts.forEach((text, i) => {
+      const voice = VOICES[v % VOICES.length]!;
+      const speed = SPEEDS[v % SPEEDS.length]!;
+      v++;
+      cases.push({ id: `${textClass}-${i}`, textClass, text, voice, speed });
+    });
+  };
+  add('short', SHORT);
+  add('paragraph', PARAGRAPH);
+  add('multiChunk', MULTI_CHUNK);
+  return cases;
+}
+
+export const CASES: readonly SpeechCase[] = build();
+
+export const TEXT_CLASS_WEIGHTS: readonly (readonly [TextClass, number])[] = [
+  ['short', 6],
+  ['paragraph', 3],
+  ['multiChunk', 1],
+];
+
+export function casesOf(textClass: TextClass): SpeechCase[] {
+  return CASES.filter((c) => c.textClass === textClass);
+}
