@@ -1,0 +1,88 @@
+// The gateway's HTTP front: OpenAI's speech contract over fastify. Everything it needs comes
+// in through AppDeps, so tests build it with fakes and the supervisor with real engines.
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { voiceLang } from '../../engine/voices.js';
+import type { GatewayConfig } from '../config.js';
+import { createLogger } from '../log.js';
+import type { GatewayMetrics } from '../metrics.js';
+import type { Admission, EncoderFactory, SpeechSource } from '../types.js';
+import { requireApiKey } from './auth.js';
+import { registerErrorHandling } from './error-handling.js';
+import { echoRequestId, genRequestId } from './request-id.js';
+import { infoRoutes } from './routes/info.js';
+import { probeRoutes } from './routes/probes.js';
+import { speechRoutes } from './routes/speech.js';
+
+export interface AppDeps {
+  config: GatewayConfig;
+  /** The engine pool. */
+  source: SpeechSource;
+  /** Per-format limits. */
+  admission: Admission;
+  encoders: EncoderFactory;
+  /** Kokoro voice names available. */
+  voices: () => string[];
+  metrics: GatewayMetrics;
+  /** At least one engine ready (for /ready). */
+  ready: () => boolean;
+  /** Rows for GET /v1/engines. */
+  engines?: () => unknown[];
+  logger?: Logger;
+}
+
+/** Speakable voices (English only), recomputed only when the supplier returns a new list. */
+function speakableVoices(read: () => string[]) {
+  let last: string[] | undefined;
+  let names: string[] = [];
+  let set: ReadonlySet<string> = new Set();
+  const refresh = () => {
+    const now = read();
+    if (now !== last) {
+      last = now;
+      names = now.filter((n) => voiceLang(n) !== undefined);
+      set = new Set(names);
+    }
+  };
+  return {
+    list: () => (refresh(), names),
+    set: () => (refresh(), set),
+  };
+}
+
+export function buildApp(deps: AppDeps): FastifyInstance {
+  const { config } = deps;
+  const app = Fastify({
+    loggerInstance: deps.logger ?? createLogger(config.logLevel),
+    disableRequestLogging: true, // one line per request is ours (log.ts)
+    bodyLimit: config.bodyLimitBytes,
+    requestTimeout: config.requestTimeoutMs,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    genReqId: genRequestId,
+    return503OnClosing: true,
+  }) as unknown as FastifyInstance;
+
+  // Only JSON bodies: anything else (text/plain included) is a 415.
+  app.removeContentTypeParser('text/plain');
+
+  registerErrorHandling(app, config.bodyLimitBytes);
+  echoRequestId(app);
+  requireApiKey(app, config.apiKeys);
+  app.addHook('onResponse', async (request, reply) => {
+    if (request.routeOptions.url === '/v1/audio/speech') return; // logged by the route
+    const level = reply.statusCode >= 500 ? 'warn' : reply.statusCode >= 400 ? 'info' : 'debug';
+    request.log[level]({ method: request.method, url: request.url.slice(0, 200), status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+  });
+
+  const voices = speakableVoices(deps.voices);
+  probeRoutes(app, { ready: deps.ready, metrics: deps.metrics, readyRetryAfterSeconds: config.readyRetryAfterSeconds });
+  infoRoutes(app, { voices: voices.list, engines: deps.engines });
+  speechRoutes(app, {
+    pipeline: { source: deps.source, admission: deps.admission, encoders: deps.encoders, encoderAttempts: config.encoderAttempts },
+    metrics: deps.metrics,
+    maxInputChars: config.maxInputChars,
+    bodyLimit: config.bodyLimitBytes,
+    voices: voices.set,
+  });
+  return app;
+}

@@ -1,0 +1,151 @@
+// POST /v1/audio/speech: validation, then the pipeline, then one of three ways out —
+// chunked audio (default), SSE events, or the whole file with Content-Length (stream:false).
+// The status line waits for the first encoded byte, so any failure before it is a proper
+// error response; a failure after it cuts the connection so the client sees truncation.
+import { PassThrough } from 'node:stream';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { SAMPLE_RATE } from '../../../engine/protocol.js';
+import { ApiError } from '../../errors.js';
+import { logSpeech, type SpeechOutcome } from '../../log.js';
+import type { GatewayMetrics } from '../../metrics.js';
+import type { AudioFormat } from '../../types.js';
+import { audioContentType } from '../content-type.js';
+import { ClientGoneError, newStats, runSpeechPipeline, type PipelineDeps, type PipelineStats } from '../speech-pipeline.js';
+import { parseSpeechRequest, type SpeechRequest } from '../speech-request.js';
+import { toApiError } from '../error-handling.js';
+
+export interface SpeechRouteOptions {
+  pipeline: PipelineDeps;
+  metrics: GatewayMetrics;
+  maxInputChars: number;
+  bodyLimit: number;
+  /** Speakable voice names, read per request (engines may come and go). */
+  voices: () => ReadonlySet<string>;
+}
+
+/** Usage reported in SSE: one output token per 20 ms of audio (480 samples at 24 kHz). */
+export const SAMPLES_PER_OUTPUT_TOKEN = 480;
+
+export function usageFor(stats: PipelineStats) {
+  const output = Math.ceil(stats.samples / SAMPLES_PER_OUTPUT_TOKEN);
+  return { input_tokens: stats.inputTokens, output_tokens: output, total_tokens: stats.inputTokens + output };
+}
+
+const sseLine = (event: object) => `data: ${JSON.stringify(event)}\n\n`;
+
+export function speechRoutes(app: FastifyInstance, opts: SpeechRouteOptions): void {
+  const { metrics } = opts;
+
+  app.post('/v1/audio/speech', async (request: FastifyRequest, reply: FastifyReply) => {
+    const t0 = performance.now();
+    const stats = newStats();
+    let req: SpeechRequest | undefined;
+    let recorded = false;
+    const record = (status: number, outcome: SpeechOutcome, err?: unknown) => {
+      if (recorded) return;
+      recorded = true;
+      const format: AudioFormat | 'unknown' = req?.format ?? 'unknown';
+      const durationMs = performance.now() - t0;
+      const ttfbMs = stats.firstByteAt === null ? null : stats.firstByteAt - t0;
+      metrics.requests.inc({ format, status: String(status), outcome });
+      if (req) {
+        metrics.inFlight.dec({ format });
+        metrics.latency.observe({ format }, durationMs / 1000);
+        if (ttfbMs !== null) metrics.ttfb.observe({ format }, ttfbMs / 1000);
+        if (stats.samples > 0) metrics.audioSeconds.inc({ format }, stats.samples / SAMPLE_RATE);
+        if (stats.encoderReplacements > 0) metrics.encoderReplacements.inc({ format }, stats.encoderReplacements);
+      }
+      logSpeech(request.log, {
+        id: request.id,
+        format: req?.format,
+        voice: req?.voice,
+        characters: req?.input.length ?? 0,
+        audioSeconds: Math.round((stats.samples / SAMPLE_RATE) * 1000) / 1000,
+        status,
+        outcome,
+        ttfbMs: ttfbMs === null ? null : Math.round(ttfbMs),
+        durationMs: Math.round(durationMs),
+        ...(stats.encoderReplacements > 0 ? { encoderReplacements: stats.encoderReplacements } : {}),
+        ...(err !== undefined && !(err instanceof ClientGoneError) ? { error: err instanceof ApiError ? err.message : String((err as Error)?.message ?? err) } : {}),
+      });
+    };
+    const fail = (err: unknown): never => {
+      if (err instanceof ClientGoneError) record(499, 'client_gone', err);
+      else {
+        const api = toApiError(err, opts.bodyLimit);
+        if (!(err instanceof ApiError)) request.log.error({ err }, 'speech request failed');
+        record(api.status, api.status >= 500 ? 'server_error' : 'client_error', err);
+        throw api;
+      }
+      throw err;
+    };
+
+    try {
+      req = parseSpeechRequest(request.body, { maxInputChars: opts.maxInputChars, voices: opts.voices() });
+    } catch (e) {
+      fail(e);
+    }
+    const r = req!;
+    metrics.inFlight.inc({ format: r.format });
+
+    // The client leaving (socket closed before our last byte) aborts everything at once.
+    const gone = new AbortController();
+    const closed = new Promise<void>((resolve) => {
+      reply.raw.once('close', () => {
+        if (!reply.raw.writableFinished) gone.abort();
+        resolve();
+      });
+    });
+    const job = { requestId: request.id, text: r.input, voice: r.voice, speed: r.speed, lang: r.lang };
+
+    if (!r.stream) {
+      let body: Buffer;
+      try {
+        body = (await runSpeechPipeline(opts.pipeline, { job, format: r.format, streaming: false, signal: gone.signal, stats }))!;
+      } catch (e) {
+        return fail(e);
+      }
+      stats.firstByteAt = performance.now();
+      void closed.then(() => record(200, reply.raw.writableFinished ? 'ok' : 'client_gone'));
+      return reply.code(200).type(audioContentType(r.format)).header('content-length', String(body.length)).send(body);
+    }
+
+    const out = new PassThrough();
+    const sink = r.sse
+      ? { write: (b: Buffer) => out.write(sseLine({ type: 'speech.audio.delta', audio: b.toString('base64') })), once: (ev: 'drain', fn: () => void) => out.once(ev, fn) }
+      : out;
+    let firstByte!: () => void;
+    const first = new Promise<'first'>((resolve) => (firstByte = () => resolve('first')));
+    const run = runSpeechPipeline(opts.pipeline, { job, format: r.format, streaming: true, signal: gone.signal, sink, onFirstByte: firstByte, stats });
+    run.catch(() => {});
+    try {
+      await Promise.race([first, run]);
+    } catch (e) {
+      out.destroy();
+      return fail(e);
+    }
+
+    run.then(
+      () => {
+        if (r.sse) out.write(sseLine({ type: 'speech.audio.done', usage: usageFor(stats) }));
+        out.end();
+      },
+      (e: unknown) => {
+        // Bytes already went out: cut the connection so the truncation cannot pass as an end.
+        out.destroy(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+    void Promise.allSettled([run, closed]).then(([result]) => {
+      if (result.status === 'rejected') {
+        const e = result.reason;
+        if (e instanceof ClientGoneError) record(200, 'client_gone', e);
+        else record(200, 'truncated', e);
+      } else record(200, reply.raw.writableFinished ? 'ok' : 'client_gone');
+    });
+
+    reply.code(200).header('cache-control', 'no-store');
+    if (r.sse) reply.type('text/event-stream; charset=utf-8');
+    else reply.type(audioContentType(r.format));
+    return reply.send(out);
+  });
+}

@@ -1,0 +1,56 @@
+// OpenAI voice names → Kokoro voices, and the checks every voice spec passes before it
+// reaches an engine. Only English voices (a* American, b* British) can be phonemized.
+import { parseVoiceSpec, VoiceError, voiceLang } from '../../engine/voices.js';
+import type { Lang } from '../../engine/protocol.js';
+import { badRequest } from '../errors.js';
+
+/** The one table of OpenAI voice names and the Kokoro voice each speaks with. */
+export const OPENAI_VOICES: Readonly<Record<string, string>> = Object.freeze({
+  alloy: 'af_alloy', // neutral, even
+  ash: 'am_michael', // warm male
+  ballad: 'bm_lewis', // expressive British male
+  coral: 'af_heart', // bright, friendly female
+  echo: 'am_echo', // male
+  fable: 'bm_fable', // British storyteller
+  onyx: 'am_onyx', // deep male
+  nova: 'af_nova', // young female
+  sage: 'af_sarah', // calm female
+  shimmer: 'af_bella', // soft, clear female
+  verse: 'am_puck', // lively male
+  marin: 'af_kore', // natural female (newer OpenAI voice)
+  cedar: 'am_fenrir', // natural male (newer OpenAI voice)
+});
+
+export interface ResolvedVoice {
+  /** What the engine gets: Kokoro names only, weights as the client wrote them. */
+  spec: string;
+  lang: Lang;
+}
+
+/**
+ * Maps and checks a voice spec (`alloy`, `af_bella`, `af_bella+am_adam`, `af_bella(2)+bm_george(1)`).
+ * Throws a 400 ApiError naming `voice` for anything an engine could not speak.
+ */
+export function resolveVoice(raw: string, known: ReadonlySet<string>): ResolvedVoice {
+  const pieces = raw.split('+').map((p) => {
+    const m = /^\s*([a-z0-9_]+)(\([^)]*\))?\s*$/i.exec(p);
+    if (!m) return p.trim();
+    const name = m[1]!.toLowerCase();
+    return (OPENAI_VOICES[name] ?? name) + (m[2] ?? '');
+  });
+  const spec = pieces.join('+');
+  let parts;
+  try {
+    parts = parseVoiceSpec(spec, known);
+  } catch (e) {
+    if (e instanceof VoiceError) throw badRequest(`Invalid voice: ${e.message}. See GET /v1/audio/voices.`, 'voice');
+    throw e;
+  }
+  let lang: Lang | undefined;
+  for (const part of parts) {
+    const l = voiceLang(part.name);
+    if (!l) throw badRequest(`Voice '${part.name}' is not English; only a* (American) and b* (British) voices can be spoken.`, 'voice');
+    lang ??= l;
+  }
+  return { spec, lang: lang! };
+}
