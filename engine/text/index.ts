@@ -1,0 +1,138 @@
+// Public text front end: text -> Kokoro phonemes -> token ids, packed into chunks.
+import { G2P } from './g2p.js';
+import { Lexicon } from './lexicon.js';
+import { normalizeText } from './normalize.js';
+import { splitClauses, splitSentences } from './sentences.js';
+import { Vocab, type Log } from './vocab.js';
+
+export interface PreparedChunk { index: number; text: string; phonemes: string; tokens: number[] }
+export interface ChunkOptions { maxTokens?: number; firstChunkTokens?: number; targetTokens?: number }
+export interface TextFrontEnd {
+  phonemize(text: string, lang: 'en-us' | 'en-gb'): Promise<string>;
+  chunk(text: string, lang: 'en-us' | 'en-gb', opts?: ChunkOptions): Promise<PreparedChunk[]>;
+}
+export type Lang = 'en-us' | 'en-gb';
+
+export const MAX_TOKENS = 510;
+export const DEFAULT_FIRST_CHUNK_TOKENS = 80;
+export const DEFAULT_TARGET_TOKENS = 200;
+
+interface Unit { text: string; phonemes: string; tokens: number[] }
+
+const PUNCT_ONLY = /^[\s;:,.!?—…"“”()]*$/;
+
+class FrontEnd implements TextFrontEnd {
+  private readonly g2p: Record<Lang, G2P | undefined> = { 'en-us': undefined, 'en-gb': undefined };
+  constructor(private readonly modelsDir: string, private readonly vocab: Vocab, private readonly log?: Log) {}
+
+  private engine(lang: Lang): G2P {
+    if (lang !== 'en-us' && lang !== 'en-gb') throw new Error(`unsupported language: ${String(lang)}`);
+    let g = this.g2p[lang];
+    if (!g) {
+      g = new G2P(new Lexicon(lang === 'en-gb', this.modelsDir));
+      this.g2p[lang] = g;
+    }
+    return g;
+  }
+
+  /** Phonemes of one piece of text, filtered to the vocabulary. */
+  private async piece(text: string, lang: Lang): Promise<string> {
+    return this.vocab.filter(await this.engine(lang).phonemize(text), this.log);
+  }
+
+  async phonemize(text: string, lang: Lang): Promise<string> {
+    const parts: string[] = [];
+    for (const s of splitSentences(normalizeText(text))) {
+      const ps = await this.piece(s, lang);
+      if (ps) parts.push(ps);
+    }
+    return parts.join(' ');
+  }
+
+  private async unit(text: string, lang: Lang): Promise<Unit | null> {
+    const phonemes = await this.piece(text, lang);
+    if (PUNCT_ONLY.test(phonemes)) return null;
+    return { text, phonemes, tokens: this.vocab.encode(phonemes) };
+  }
+
+  /** Units no longer than `limit` tokens: whole sentence, else clauses, else runs of words. */
+  private async fit(text: string, lang: Lang, limit: number): Promise<Unit[]> {
+    const whole = await this.unit(text, lang);
+    if (!whole) return [];
+    if (whole.tokens.length <= limit) return [whole];
+    const clauses = splitClauses(text);
+    const pieces = clauses.length > 1 ? clauses : text.split(' ');
+    if (pieces.length === 1) return this.hardSplit(whole, limit);
+    const out: Unit[] = [];
+    let cur: string[] = [];
+    let curUnit: Unit | null = null;
+    for (const p of pieces) {
+      const trial = await this.unit([...cur, p].join(' '), lang);
+      if (cur.length && trial && trial.tokens.length > limit) {
+        if (curUnit) out.push(curUnit);
+        cur = [p];
+        curUnit = await this.unit(p, lang);
+      } else {
+        cur.push(p);
+        curUnit = trial;
+      }
+      if (curUnit && curUnit.tokens.length > limit && cur.length === 1) {
+        out.push(...(await this.fit(p, lang, limit)));
+        cur = [];
+        curUnit = null;
+      }
+    }
+    if (curUnit) out.push(curUnit);
+    return out;
+  }
+
+  /** A single "word" longer than the limit (pathological input): cut its phonemes at the limit. */
+  private hardSplit(u: Unit, limit: number): Unit[] {
+    const out: Unit[] = [];
+    const chars = [...u.phonemes];
+    for (let i = 0; i < chars.length; i += limit) {
+      const phonemes = chars.slice(i, i + limit).join('').trim();
+      if (phonemes && !PUNCT_ONLY.test(phonemes)) out.push({ text: u.text, phonemes, tokens: this.vocab.encode(phonemes) });
+    }
+    return out;
+  }
+
+  async chunk(text: string, lang: Lang, opts: ChunkOptions = {}): Promise<PreparedChunk[]> {
+    const max = Math.max(1, Math.min(MAX_TOKENS, Math.floor(opts.maxTokens ?? MAX_TOKENS)));
+    const first = Math.max(1, Math.min(max, Math.floor(opts.firstChunkTokens ?? DEFAULT_FIRST_CHUNK_TOKENS)));
+    const target = Math.max(1, Math.min(max, Math.floor(opts.targetTokens ?? DEFAULT_TARGET_TOKENS)));
+    const chunks: PreparedChunk[] = [];
+    let cur: Unit[] = [];
+    let curTokens = 0;
+    const flush = (): void => {
+      if (!cur.length) return;
+      const phonemes = cur.map((u) => u.phonemes).join(' ');
+      chunks.push({ index: chunks.length, text: cur.map((u) => u.text).join(' '), phonemes, tokens: this.vocab.encode(phonemes) });
+      cur = [];
+      curTokens = 0;
+    };
+    for (const sentence of splitSentences(normalizeText(text))) {
+      // The first chunk is kept short so audio starts fast: a long first sentence is split at clauses.
+      const limit = chunks.length === 0 && cur.length === 0 ? first : max;
+      for (const u of await this.fit(sentence, lang, limit)) {
+        const budget = chunks.length === 0 ? first : target;
+        const joined = curTokens + (cur.length ? 1 : 0) + u.tokens.length;
+        if (cur.length && (joined > budget || joined > max)) flush();
+        cur.push(u);
+        curTokens = curTokens + (cur.length > 1 ? 1 : 0) + u.tokens.length;
+        if (chunks.length === 0 && curTokens >= first) flush();
+      }
+    }
+    flush();
+    return chunks;
+  }
+}
+
+export async function createTextFrontEnd(opts: { modelsDir: string; log?: Log }): Promise<TextFrontEnd> {
+  const vocab = Vocab.load(opts.modelsDir);
+  const fe = new FrontEnd(opts.modelsDir, vocab, opts.log);
+  // Load both lexicons and start espeak's WASM now, so the first request does not pay for it.
+  await fe.phonemize('Ready.', 'en-us');
+  await fe.phonemize('Ready.', 'en-gb');
+  return fe;
+}

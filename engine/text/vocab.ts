@@ -1,0 +1,40 @@
+// Kokoro's phoneme vocabulary (config.json "vocab": symbol -> token id).
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+export type Log = (level: 'debug' | 'info' | 'warn', msg: string) => void;
+
+export class Vocab {
+  private constructor(private readonly ids: Map<string, number>) {}
+
+  static load(modelsDir: string): Vocab {
+    const config = JSON.parse(readFileSync(path.join(modelsDir, 'config.json'), 'utf8')) as { vocab?: Record<string, number> };
+    if (!config.vocab) throw new Error(`no "vocab" in ${path.join(modelsDir, 'config.json')}`);
+    return new Vocab(new Map(Object.entries(config.vocab)));
+  }
+
+  has(symbol: string): boolean { return this.ids.has(symbol); }
+
+  /** Keeps only symbols the model knows (logging the rest) and tidies spaces. */
+  filter(phonemes: string, log?: Log): string {
+    let kept = '';
+    const dropped = new Set<string>();
+    for (const c of phonemes) {
+      if (this.ids.has(c)) kept += c;
+      else if (/\s/.test(c)) kept += ' ';
+      else dropped.add(c);
+    }
+    if (dropped.size && log) log('debug', `phonemes not in vocabulary dropped: ${[...dropped].map((c) => JSON.stringify(c)).join(' ')}`);
+    return kept.replace(/ {2,}/g, ' ').trim();
+  }
+
+  /** Token ids for an already filtered phoneme string (no 0 pads). */
+  encode(phonemes: string): number[] {
+    const out: number[] = [];
+    for (const c of phonemes) {
+      const id = this.ids.get(c);
+      if (id !== undefined) out.push(id);
+    }
+    return out;
+  }
+}
