@@ -1,0 +1,149 @@
+// The gateway's client for one engine (local or remote): undici over HTTP, frames decoded
+// as they arrive, and two watchdogs on every stream: no bytes at all for `stallMs` (a stopped
+// or wedged process: engines send a heartbeat every second), and one chunk taking longer
+// than `chunkTimeoutMs` (a hung inference, e.g. a stuck GPU).
+import { Pool } from 'undici';
+import {
+  FrameDecoder, FrameKind, type EngineError, type EngineHealth, type Frame, type SynthesizeRequest,
+} from '../../engine/protocol.js';
+
+export type FailureReason =
+  | 'connect' // could not reach the engine
+  | 'reset' // the connection broke mid-stream (engine died, network)
+  | 'stall' // no bytes for stallMs
+  | 'chunk_timeout' // one chunk ran past its limit
+  | 'truncated' // the stream ended without an END frame
+  | 'engine_error' // the engine sent an ERROR frame or an error status
+  | 'protocol'; // frames out of order or malformed
+
+/** Why one attempt on one engine failed. `engineError` is set when the engine said why. */
+export class EngineFailure extends Error {
+  constructor(
+    readonly reason: FailureReason,
+    message: string,
+    readonly engineError?: EngineError,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = 'EngineFailure';
+  }
+}
+
+export interface StreamOptions {
+  signal: AbortSignal;
+  stallMs: number;
+  chunkTimeoutMs: number;
+}
+
+export class EngineClient {
+  private readonly pool: Pool;
+
+  constructor(readonly origin: string, connections = 16) {
+    this.pool = new Pool(origin, { connections, keepAliveTimeout: 10_000, connectTimeout: 2_000 });
+  }
+
+  async health(timeoutMs: number): Promise<EngineHealth> {
+    const res = await this.pool.request({
+      method: 'GET', path: '/health', headersTimeout: timeoutMs, bodyTimeout: timeoutMs,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    if (res.statusCode !== 200) {
+      await res.body.dump();
+      throw new Error(`health answered ${res.statusCode}`);
+    }
+    return (await res.body.json()) as EngineHealth;
+  }
+
+  /** Frames of one synthesis; throws EngineFailure. END and ERROR frames end the iteration. */
+  async *synthesize(req: SynthesizeRequest, opts: StreamOptions): AsyncGenerator<Frame> {
+    const local = new AbortController();
+    let failure: EngineFailure | null = null;
+    let completed = false;
+    const fail = (f: EngineFailure) => {
+      failure ??= f;
+      local.abort(f);
+    };
+    const onOuterAbort = () => local.abort(opts.signal.reason);
+    opts.signal.addEventListener('abort', onOuterAbort, { once: true });
+    let stallTimer: NodeJS.Timeout | undefined;
+    let chunkTimer: NodeJS.Timeout | undefined;
+    const armStall = () => {
+      clearTimeout(stallTimer);
+      stallTimer = setTimeout(() => fail(new EngineFailure('stall', `no progress from engine for ${opts.stallMs} ms`)), opts.stallMs);
+    };
+
+    try {
+      armStall();
+      let res;
+      try {
+        res = await this.pool.request({
+          method: 'POST',
+          path: '/synthesize',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(req),
+          signal: local.signal,
+          headersTimeout: 0,
+          bodyTimeout: 0,
+        });
+      } catch (err) {
+        if (opts.signal.aborted) throw opts.signal.reason;
+        throw failure ?? new EngineFailure('connect', `engine unreachable: ${(err as Error).message}`);
+      }
+      if (res.statusCode !== 200) {
+        let error: EngineError | undefined;
+        try {
+          error = (await res.body.json()) as EngineError;
+        } catch {
+          /* not JSON: keep the status */
+        }
+        throw new EngineFailure('engine_error', error?.message ?? `engine answered ${res.statusCode}`, error, res.statusCode);
+      }
+
+      const decoder = new FrameDecoder();
+      try {
+        for await (const data of res.body) {
+          armStall();
+          let frames: Frame[];
+          try {
+            frames = decoder.push(data as Buffer);
+          } catch (err) {
+            throw new EngineFailure('protocol', (err as Error).message);
+          }
+          for (const frame of frames) {
+            if (frame.kind === FrameKind.CHUNK) {
+              clearTimeout(chunkTimer);
+              chunkTimer = setTimeout(
+                () => fail(new EngineFailure('chunk_timeout', `chunk ${frame.chunk} ran past ${opts.chunkTimeoutMs} ms`)),
+                opts.chunkTimeoutMs,
+              );
+            } else if (frame.kind === FrameKind.AUDIO) {
+              clearTimeout(chunkTimer);
+            }
+            if (frame.kind === FrameKind.ERROR) {
+              throw new EngineFailure('engine_error', frame.error.message, frame.error);
+            }
+            if (frame.kind === FrameKind.END) completed = true;
+            yield frame;
+            if (completed) return;
+          }
+        }
+      } catch (err) {
+        if (err instanceof EngineFailure) throw err;
+        if (opts.signal.aborted) throw opts.signal.reason;
+        throw failure ?? new EngineFailure('reset', `engine stream broke: ${(err as Error).message}`);
+      }
+      if (failure) throw failure;
+      throw new EngineFailure('truncated', 'engine stream ended without an end frame');
+    } finally {
+      clearTimeout(stallTimer);
+      clearTimeout(chunkTimer);
+      opts.signal.removeEventListener('abort', onOuterAbort);
+      // Leaving early (consumer stopped, failure): drop the connection so the engine stops too.
+      if (!completed && !local.signal.aborted) local.abort(new Error('stream closed'));
+    }
+  }
+
+  close(): Promise<void> {
+    return this.pool.destroy();
+  }
+}

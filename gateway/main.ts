@@ -1,0 +1,122 @@
+// The gateway process: HTTP front + engine supervisor (node:cluster primary). `npm start`
+// and pm2 run this. It makes sure the model files are present and verified, forks the
+// engines, serves the OpenAI speech API, and drains on SIGTERM.
+import { fileURLToPath } from 'node:url';
+import { ensureModels, resolveModelsDir } from '../models/fetch.js';
+import { AdmissionControl } from './admission.js';
+import { loadConfig } from './config.js';
+import { createEncoderFactory } from './encode/factory.js';
+import { resolveFfmpeg } from './encode/ffmpeg-binary.js';
+import { loadAdmissionConfig, loadSupervisionConfig } from './engines/config.js';
+import { EnginePool } from './engines/pool.js';
+import { Supervisor } from './engines/supervisor.js';
+import { detectGpus } from './gpus.js';
+import { buildApp } from './http/app.js';
+import { createLogger } from './log.js';
+import { createMetrics } from './metrics.js';
+import { listVoiceNames } from '../engine/voices.js';
+import { join } from 'node:path';
+
+async function main(): Promise<void> {
+  const env = process.env;
+  const config = loadConfig(env);
+  const wantsGpus = (env.ENGINES ?? 'auto').trim() === 'auto' && !env.GPUS;
+  const supervision = loadSupervisionConfig(env, wantsGpus ? detectGpus() : []);
+  const logger = createLogger(config.logLevel);
+  const log = (level: 'info' | 'warn' | 'error', msg: string, fields: Record<string, unknown> = {}) => logger[level](fields, msg);
+
+  const modelsDir = resolveModelsDir(env);
+  logger.info({ modelsDir }, 'checking model files');
+  let lastProgress = 0;
+  await ensureModels({
+    dir: modelsDir,
+    log: (line) => logger.info(line),
+    onProgress: (p) => {
+      if (Date.now() - lastProgress < 1000) return;
+      lastProgress = Date.now();
+      logger.info({ progress: p }, 'downloading model files');
+    },
+  });
+
+  const ffmpeg = resolveFfmpeg();
+  logger.info({ ffmpeg: ffmpeg.path, source: ffmpeg.source, version: ffmpeg.version }, 'encoder binary');
+  const metrics = createMetrics();
+  const encoders = createEncoderFactory({
+    ffmpegPath: ffmpeg.path,
+    poolSize: env.ENCODER_POOL_SIZE ? Number(env.ENCODER_POOL_SIZE) : undefined,
+  });
+  metrics.setEncoderPoolSizes(() => {
+    const out: Record<string, number> = {};
+    for (const [key, s] of Object.entries(encoders.poolStats())) {
+      const format = key.split(':')[0]!;
+      out[format] = (out[format] ?? 0) + s.idle;
+    }
+    return out;
+  });
+
+  const supervisor = new Supervisor({
+    config: supervision,
+    engineMain: fileURLToPath(new URL('../engine/main.js', import.meta.url)),
+    engineEnv: { KOKORO_MODELS_DIR: modelsDir },
+    metrics,
+    log,
+  });
+  const pool = new EnginePool(supervisor, supervision, log, metrics);
+  const admission = new AdmissionControl(loadAdmissionConfig(env), metrics);
+  const voiceNames = listVoiceNames(join(modelsDir, 'voices'));
+
+  const app = buildApp({
+    config,
+    source: pool,
+    admission,
+    encoders,
+    voices: () => voiceNames,
+    metrics,
+    ready: () => supervisor.readyCount() > 0,
+    engines: () => supervisor.rows(),
+    logger,
+  });
+
+  supervisor.start();
+  await app.listen({ port: config.port, host: config.host });
+  logger.info({ port: config.port, host: config.host, engines: supervision.slots.map((s) => `${s.id}:${s.device}x${s.threads}`) }, 'gateway listening');
+
+  // pm2 (wait_ready) and other parents learn we can serve once an engine is ready.
+  const announce = () => {
+    if (supervisor.readyCount() === 0) return;
+    supervisor.off('change', announce);
+    logger.info('first engine ready');
+    process.send?.('ready');
+  };
+  supervisor.on('change', announce);
+  announce();
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal, drainMs: supervision.drainMs }, 'shutting down: draining in-flight requests');
+    const drained = app.close().then(() => true);
+    const timedOut = new Promise<boolean>((r) => setTimeout(() => r(false), supervision.drainMs).unref());
+    if (!(await Promise.race([drained, timedOut]))) logger.warn('drain limit reached; closing remaining requests');
+    await encoders.close();
+    await supervisor.stop();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+// One bad socket or callback must not take every request down with it.
+process.on('uncaughtException', (err) => {
+  process.stderr.write(`${JSON.stringify({ level: 'error', msg: 'uncaught exception', err: err.stack })}\n`);
+});
+process.on('unhandledRejection', (err) => {
+  process.stderr.write(`${JSON.stringify({ level: 'error', msg: 'unhandled rejection', err: (err as Error)?.stack ?? String(err) })}\n`);
+});
+
+main().catch((err) => {
+  process.stderr.write(`gateway failed to start: ${(err as Error).stack ?? err}\n`);
+  process.exit(1);
+});
