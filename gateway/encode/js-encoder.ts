@@ -1,0 +1,63 @@
+// wav and pcm need no codec: the bytes are written here, in the gateway process.
+// Streaming: bytes go out as they come (wav behind an open-ended header). Not streaming:
+// everything is kept until end(), then sent at once behind a header with the real sizes.
+import { Readable } from 'node:stream';
+import type { Encoder } from '../types.js';
+import { copySamplesAsBytes } from './pcm-bytes.js';
+import { wavHeader } from './wav-header.js';
+
+export class JsEncoder implements Encoder {
+  readonly pid = undefined;
+  readonly output: Readable;
+  private readonly held: Buffer[] = [];
+  private heldBytes = 0;
+  private closed = false;
+  private waitingForRead: { resolve: () => void; reject: (err: Error) => void } | undefined;
+
+  constructor(
+    readonly format: 'wav' | 'pcm',
+    private readonly streaming: boolean,
+  ) {
+    this.output = new Readable({ read: () => this.resumeWriter() });
+    this.output.on('error', () => {}); // see FfmpegEncoder: never crash on an unheard error
+    if (streaming && format === 'wav') this.output.push(wavHeader());
+  }
+
+  write(samples: Int16Array): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('encoder input is closed'));
+    const bytes = copySamplesAsBytes(samples);
+    if (!this.streaming) {
+      this.held.push(bytes);
+      this.heldBytes += bytes.length;
+      return Promise.resolve();
+    }
+    if (this.output.push(bytes)) return Promise.resolve();
+    // Backpressure: the chunk is queued; resolve once the reader asks for more.
+    return new Promise((resolve, reject) => (this.waitingForRead = { resolve, reject }));
+  }
+
+  end(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (!this.streaming) {
+      if (this.format === 'wav') this.output.push(wavHeader(this.heldBytes));
+      for (const b of this.held.splice(0)) this.output.push(b);
+    }
+    this.output.push(null);
+    this.resumeWriter();
+  }
+
+  destroy(): void {
+    this.closed = true;
+    this.held.length = 0;
+    this.output.destroy();
+    this.waitingForRead?.reject(new Error('encoder destroyed'));
+    this.waitingForRead = undefined;
+  }
+
+  private resumeWriter(): void {
+    const waiting = this.waitingForRead;
+    this.waitingForRead = undefined;
+    waiting?.resolve();
+  }
+}
