@@ -1,0 +1,61 @@
+// wav and pcm are written in JS: check the bytes themselves.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { createEncoderFactory } from '../../gateway/encode/index.js';
+import { contentTypeFor } from '../../gateway/encode/index.js';
+import { encode, sineSweep } from './helpers.js';
+
+const factory = createEncoderFactory({ poolSize: 0 });
+const input = sineSweep(10_001, 300, 900);
+
+function header(bytes: Buffer) {
+  return {
+    riff: bytes.toString('latin1', 0, 4),
+    riffSize: bytes.readUInt32LE(4),
+    wave: bytes.toString('latin1', 8, 12),
+    format: bytes.readUInt16LE(20),
+    channels: bytes.readUInt16LE(22),
+    rate: bytes.readUInt32LE(24),
+    byteRate: bytes.readUInt32LE(28),
+    bits: bytes.readUInt16LE(34),
+    dataId: bytes.toString('latin1', 36, 40),
+    dataSize: bytes.readUInt32LE(40),
+  };
+}
+
+describe('wav and pcm', () => {
+  test('whole-file wav has the real sizes', async () => {
+    const bytes = await encode(await factory.create('wav', { streaming: false }), input);
+    assert.equal(bytes.length, 44 + 2 * input.length);
+    assert.deepEqual(header(bytes), {
+      riff: 'RIFF', riffSize: 36 + 2 * input.length, wave: 'WAVE', format: 1, channels: 1,
+      rate: 24000, byteRate: 48000, bits: 16, dataId: 'data', dataSize: 2 * input.length,
+    });
+    assert.deepEqual(new Int16Array(bytes.buffer.slice(bytes.byteOffset + 44, bytes.byteOffset + bytes.length)), input);
+  });
+
+  test('streaming wav sends an open-ended header first, then the samples', async () => {
+    const encoder = await factory.create('wav', { streaming: true });
+    const first = await new Promise<Buffer>((resolve) => encoder.output.once('data', resolve));
+    assert.equal(first.length, 44, 'the header goes out before any sample arrives');
+    const h = header(first);
+    assert.equal(h.riffSize, 0xffffffff);
+    assert.equal(h.dataSize, 0xffffffff);
+    const rest = await encode(encoder, input);
+    assert.deepEqual(new Int16Array(rest.buffer.slice(rest.byteOffset, rest.byteOffset + rest.length)), input);
+  });
+
+  test('pcm is the raw s16le samples', async () => {
+    const bytes = await encode(await factory.create('pcm', { streaming: true }), input);
+    assert.deepEqual(new Int16Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length)), input);
+  });
+
+  test('content types', () => {
+    assert.equal(contentTypeFor('mp3'), 'audio/mpeg');
+    assert.equal(contentTypeFor('opus'), 'audio/ogg');
+    assert.equal(contentTypeFor('aac'), 'audio/aac');
+    assert.equal(contentTypeFor('flac'), 'audio/flac');
+    assert.equal(contentTypeFor('wav'), 'audio/wav');
+    assert.equal(contentTypeFor('pcm'), 'audio/pcm;rate=24000');
+  });
+});
