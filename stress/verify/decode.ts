@@ -3,6 +3,8 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { DamagedAudioError, decodeToPcm } from '../../gateway/encode/decode.js';
+import type { AudioFormat } from '../../gateway/types.js';
 import { parseWav, RATE, s16 } from './pcm.js';
 
 export interface Decoded {
@@ -24,7 +26,25 @@ export function ffmpegPath(): string {
   return cachedFfmpeg;
 }
 
+const FFMPEG_FORMATS = new Set(['mp3', 'opus', 'aac', 'flac']);
+
+/**
+ * The project's decoder (container checks included) judges the bytes; when it calls them
+ * damaged we still decode what we can, so the verdict can tell a lost tail from noise.
+ */
 export async function decodeAudio(data: Buffer, format: string, timeoutMs = 30_000): Promise<Decoded> {
+  if (!FFMPEG_FORMATS.has(format)) return decodeRaw(data, format, timeoutMs);
+  try {
+    return { samples: await decodeToPcm(data, format as AudioFormat), errors: [] };
+  } catch (err) {
+    if (!(err instanceof DamagedAudioError)) throw err;
+    const salvage = await decodeWithFfmpeg(data, timeoutMs);
+    return { samples: salvage.samples, errors: [err.message, ...salvage.errors] };
+  }
+}
+
+/** Own decoding: wav/pcm parsed here, the rest through an ffmpeg pipe. */
+export async function decodeRaw(data: Buffer, format: string, timeoutMs = 30_000): Promise<Decoded> {
   if (format === 'pcm') {
     return { samples: s16(data), errors: data.length % 2 ? ['odd byte count for s16 pcm'] : [] };
   }
