@@ -1,0 +1,35 @@
+// `npm run g2p:score [-- --verbose]`: PER and exact-match rate against misaki, per language,
+// on the tuning fixtures and the held-out fixtures.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createTextFrontEnd, type Lang } from './index.js';
+import { defaultModelsDir } from './models-dir.js';
+import { loadFixtures, scoreFixtures } from './score.js';
+import { Vocab } from './vocab.js';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const fixtureDir = path.join(repoRoot, 'test/fixtures/g2p');
+
+async function main(): Promise<void> {
+  const verbose = process.argv.includes('--verbose');
+  const modelsDir = defaultModelsDir();
+  const fe = await createTextFrontEnd({ modelsDir });
+  const vocab = Vocab.load(modelsDir);
+  for (const set of ['tuning', 'heldout']) {
+    const rows = loadFixtures(path.join(fixtureDir, `${set}.json`));
+    for (const lang of ['en-us', 'en-gb'] as Lang[]) {
+      const s = await scoreFixtures(fe, rows, lang, (ps) => vocab.filter(ps));
+      console.log(`${set.padEnd(8)} ${lang}  PER ${(100 * s.per).toFixed(2)}%  (${s.errors}/${s.refSymbols} symbols)  exact ${(100 * s.exactRate).toFixed(1)}% (${s.exact}/${s.sentences})`);
+      if (verbose) {
+        for (const m of s.mismatches.sort((a, b) => b.distance - a.distance)) {
+          console.log(`  [${m.distance}] ${m.text}\n      ref ${m.ref}\n      hyp ${m.hyp}`);
+        }
+      }
+    }
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,46 @@
+// Phoneme error rate against misaki's reference phonemes: Levenshtein distance over symbols
+// (code points), spaces ignored, stress marks counted as symbols.
+import { readFileSync } from 'node:fs';
+import type { Lang, TextFrontEnd } from './index.js';
+
+export interface FixtureRow { text: string; 'en-us': string; 'en-gb': string }
+export interface Mismatch { text: string; ref: string; hyp: string; distance: number }
+export interface Score { lang: Lang; sentences: number; refSymbols: number; errors: number; per: number; exact: number; exactRate: number; mismatches: Mismatch[] }
+
+export function editDistance(a: string[], b: string[]): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+const symbols = (ps: string): string[] => [...ps.replace(/\s+/g, '')];
+const tidy = (ps: string): string => ps.replace(/\s+/g, ' ').trim();
+
+export function loadFixtures(file: string): FixtureRow[] {
+  return JSON.parse(readFileSync(file, 'utf8')) as FixtureRow[];
+}
+
+/** Scores the front end on fixture rows; `keep` filters the reference to the model's vocabulary. */
+export async function scoreFixtures(fe: TextFrontEnd, rows: FixtureRow[], lang: Lang, keep: (ps: string) => string): Promise<Score> {
+  let refSymbols = 0;
+  let errors = 0;
+  let exact = 0;
+  const mismatches: Mismatch[] = [];
+  for (const row of rows) {
+    const ref = tidy(keep(row[lang]));
+    const hyp = tidy(await fe.phonemize(row.text, lang));
+    const r = symbols(ref);
+    const d = editDistance(symbols(hyp), r);
+    refSymbols += r.length;
+    errors += d;
+    if (hyp === ref) exact++;
+    else mismatches.push({ text: row.text, ref, hyp, distance: d });
+  }
+  return { lang, sentences: rows.length, refSymbols, errors, per: refSymbols ? errors / refSymbols : 0, exact, exactRate: rows.length ? exact / rows.length : 1, mismatches };
+}
