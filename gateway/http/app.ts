@@ -1,6 +1,6 @@
 // The gateway's HTTP front: OpenAI's speech contract over fastify. Everything it needs comes
 // in through AppDeps, so tests build it with fakes and the supervisor with real engines.
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { voiceLang } from '../../engine/voices.js';
 import type { GatewayConfig } from '../config.js';
@@ -54,7 +54,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const { config } = deps;
   const app = Fastify({
     loggerInstance: deps.logger ?? createLogger(config.logLevel),
-    disableRequestLogging: true, // one line per request is ours (log.ts)
+    logController: new LogController({ disableRequestLogging: true }), // one line per request is ours (log.ts)
     bodyLimit: config.bodyLimitBytes,
     requestTimeout: config.requestTimeoutMs,
     keepAliveTimeout: config.keepAliveTimeoutMs,

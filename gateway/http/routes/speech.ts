@@ -90,9 +90,14 @@ export function speechRoutes(app: FastifyInstance, opts: SpeechRouteOptions): vo
 
     // The client leaving (socket closed before our last byte) aborts everything at once.
     const gone = new AbortController();
+    let delivered = false; // the last byte was handed to the socket
     const closed = new Promise<void>((resolve) => {
+      reply.raw.once('finish', () => {
+        delivered = true;
+        resolve();
+      });
       reply.raw.once('close', () => {
-        if (!reply.raw.writableFinished) gone.abort();
+        if (!delivered && !reply.raw.writableFinished) gone.abort();
         resolve();
       });
     });
@@ -106,7 +111,7 @@ export function speechRoutes(app: FastifyInstance, opts: SpeechRouteOptions): vo
         return fail(e);
       }
       stats.firstByteAt = performance.now();
-      void closed.then(() => record(200, reply.raw.writableFinished ? 'ok' : 'client_gone'));
+      void closed.then(() => record(200, delivered ? 'ok' : 'client_gone'));
       return reply.code(200).type(audioContentType(r.format)).header('content-length', String(body.length)).send(body);
     }
 
@@ -140,7 +145,7 @@ export function speechRoutes(app: FastifyInstance, opts: SpeechRouteOptions): vo
         const e = result.reason;
         if (e instanceof ClientGoneError) record(200, 'client_gone', e);
         else record(200, 'truncated', e);
-      } else record(200, reply.raw.writableFinished ? 'ok' : 'client_gone');
+      } else record(200, delivered ? 'ok' : 'client_gone');
     });
 
     reply.code(200).header('cache-control', 'no-store');
