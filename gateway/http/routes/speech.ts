@@ -9,7 +9,7 @@ import { ApiError } from '../../errors.js';
 import { logSpeech, type SpeechOutcome } from '../../log.js';
 import type { GatewayMetrics } from '../../metrics.js';
 import type { AudioFormat } from '../../types.js';
-import { audioContentType } from '../content-type.js';
+import { contentTypeFor as audioContentType } from '../../encode/content-type.js';
 import { ClientGoneError, newStats, runSpeechPipeline, type PipelineDeps, type PipelineStats } from '../speech-pipeline.js';
 import { parseSpeechRequest, type SpeechRequest } from '../speech-request.js';
 import { toApiError } from '../error-handling.js';
