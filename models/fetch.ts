@@ -283,6 +283,8 @@ export async function checkAndFetchModels(opts: EnsureModelsOptions): Promise<Fi
           log(`${entry.name}: fetched and verified from ${label}`);
           break;
         } catch (err) {
+          // Only a plain download's .part is worth keeping (to resume); others are half-written.
+          if (source.kind !== 'url' || source.tarMember) await unlink(`${dest}.part`).catch(() => undefined);
           const reason = explainError(err);
           report.attempts.push({ source: label, reason });
           log(`${entry.name}: ${label} failed: ${reason}`);
