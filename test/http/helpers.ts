@@ -3,6 +3,7 @@ import { pino } from 'pino';
 import { loadConfig, type GatewayConfig } from '../../gateway/config.js';
 import { buildApp } from '../../gateway/http/app.js';
 import { createMetrics } from '../../gateway/metrics.js';
+import type { EncoderFactory } from '../../gateway/types.js';
 import { FakeAdmission, FakeEncoders, FakeSource, type EncoderPlan, type FakeSourceOptions } from './fakes.js';
 
 export const VOICES = ['af_heart', 'af_alloy', 'af_bella', 'am_adam', 'am_echo', 'bm_fable', 'bf_emma', 'jf_alpha', 'zf_xiaobei'];
@@ -13,6 +14,8 @@ export interface TestAppOptions {
   plans?: EncoderPlan[];
   ready?: boolean;
   engines?: () => unknown[];
+  /** Real encoders instead of the pass-through fake. */
+  encoders?: EncoderFactory;
 }
 
 export function testApp(o: TestAppOptions = {}) {
@@ -26,7 +29,7 @@ export function testApp(o: TestAppOptions = {}) {
     config,
     source,
     admission,
-    encoders,
+    encoders: o.encoders ?? encoders,
     metrics,
     voices: () => VOICES,
     ready: () => ready,
