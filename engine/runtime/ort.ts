@@ -34,8 +34,15 @@ export function defaultRuntimeCacheDir(env = process.env): string {
   return join(base, 'kokoro-gateway', 'runtime');
 }
 
+/** A package's root folder (some packages do not export their package.json). */
 function packageDir(name: string): string {
-  return dirname(require.resolve(`${name}/package.json`));
+  let dir = dirname(require.resolve(name));
+  while (dir !== dirname(dir)) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest) && JSON.parse(readFileSync(manifest, 'utf8')).name === name) return dir;
+    dir = dirname(dir);
+  }
+  throw new Error(`cannot find the folder of ${name}`);
 }
 
 /** Builds (once) the cache copy of onnxruntime-node wired to `libPath`; returns its entry file. */
@@ -48,7 +55,8 @@ export function prepareUpgradedPackage(libPath: string, cacheDir: string): strin
   if (existsSync(join(root, 'complete'))) return entry;
 
   // Build beside, then rename: a crash halfway never leaves a half-made package in use.
-  const tmp = `${root}.tmp-${process.pid}`;
+  const tmp = `${root}.tmp-${process.pid}-${Date.now()}`;
+  mkdirSync(dirname(root), { recursive: true });
   rmSync(tmp, { recursive: true, force: true });
   const tmpEntry = join(tmp, 'node_modules', 'onnxruntime-node');
   cpSync(nodePkg, tmpEntry, { recursive: true });
@@ -62,8 +70,13 @@ export function prepareUpgradedPackage(libPath: string, cacheDir: string): strin
   copyFileSync(libPath, join(native, 'libonnxruntime.so.1'));
   writeFileSync(join(tmp, 'complete'), `${libPath}\n`);
   mkdirSync(dirname(root), { recursive: true });
-  rmSync(root, { recursive: true, force: true });
-  renameSync(tmp, root);
+  try {
+    renameSync(tmp, root);
+  } catch (err) {
+    // Another engine finished first: use its copy (never delete one that may be loaded).
+    rmSync(tmp, { recursive: true, force: true });
+    if (!existsSync(join(root, 'complete'))) throw err;
+  }
   return entry;
 }
 
