@@ -42,7 +42,9 @@ const SPECS: Record<FfmpegFormat, FfmpegFormatSpec> = {
     demuxer: 'ogg',
     codec: 'libopus',
     // 100 ms pages: a page per 20 ms packet would cost ~11 kbit/s of Ogg overhead.
-    args: ['-b:a', '48k', '-page_duration', '100000'],
+    // Opus runs at 48 kHz inside; feeding it 48 kHz also avoids ffmpeg 4.x's libopus
+    // wrapper writing the pre-skip in 24 kHz units (half the lookahead left in the output).
+    args: ['-ar', '48000', '-b:a', '48k', '-page_duration', '100000'],
     extension: 'ogg',
   },
   aac: { muxer: 'adts', demuxer: 'aac', codec: 'aac', args: ['-b:a', '64k'], extension: 'aac' },
