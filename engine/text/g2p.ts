@@ -58,6 +58,33 @@ function nextContext(ctx: WordContext, ps: string | null, tk: { text: string; ta
   return { futureVowel: vowel, futureTo };
 }
 
+const PRONOUNS = new Set(['i', 'you', 'he', 'she', 'it', 'we', 'they']);
+
+/** Corrections where the tagger's choice disagrees with how spaCy (misaki's tagger) reads. */
+function fixTags(tokens: Tok[]): void {
+  const words = tokens.filter((t) => !PUNCT_TAGS.has(t.tag));
+  words.forEach((t, i) => {
+    const next = tokens[tokens.indexOf(t) + 1];
+    const nextWord = words[i + 1];
+    const lowerText = t.text.toLowerCase();
+    if (lowerText === 'in') {
+      // "in" before another preposition ("flew in from") is an adverb particle and keeps its stress.
+      t.tag = nextWord && nextWord === next && nextWord.tag === 'IN' ? 'RB' : 'IN';
+    } else if (lowerText === 'that') {
+      // Unstressed as a conjunction ("that she", "that the soup") or relative ("the tool that works");
+      // otherwise a stressed demonstrative ("that cake", "that is", "hear that?").
+      const n = nextWord === next ? nextWord : undefined;
+      const prev = words[i - 1];
+      const conj = n && (n.tag === 'DT' || PRONOUNS.has(n.text.toLowerCase()));
+      const relative = n && /^(VB|MD)/.test(n.tag) && prev && /^NN/.test(prev.tag) && tokens[tokens.indexOf(t) - 1] === prev;
+      t.tag = conj || relative ? 'IN' : 'DT';
+    } else if (t.text === 'A') {
+      const prev = words[i - 1]?.text.toLowerCase();
+      if (prev === 'an' || prev === 'a' || prev === 'the' || !next || PUNCT_TAGS.has(next.tag)) t.tag = 'NN';
+    }
+  });
+}
+
 export class G2P {
   constructor(readonly lexicon: Lexicon) {}
   private get british(): boolean { return this.lexicon.british; }
@@ -66,11 +93,14 @@ export class G2P {
   private needsTagger(raw: Array<{ text: string }>): boolean {
     for (const { text } of raw) {
       if (text.length > 1 && text === text.toUpperCase() && /[A-Z]/.test(text)) return true;
-      for (const w of [text, text.toLowerCase()]) {
+      const lw = text.toLowerCase();
+      // The word itself or the stem it is derived from (-s, -es, -ed, -d, -ing) may be a heteronym.
+      const stems = [text, lw, lw.replace(/(?:es|s|ed|d|ing)$/, ''), lw.replace(/ing$/, 'e'), lw.replace(/(?:s|d)$/, '')];
+      for (const w of stems) {
         const e = this.lexicon.golds.get(w);
         if (e !== undefined && typeof e === 'object') return true;
       }
-      if (/^(used|by|am|in)$/i.test(text)) return true;
+      if (/^(used|by|am)$/i.test(text)) return true;
     }
     return false;
   }
@@ -89,13 +119,14 @@ export class G2P {
   }
 
   async phonemize(text: string): Promise<string> {
-    const raw = pretokenize(text.trimStart());
+    const raw = pretokenize(text.trimStart(), (w) => this.lexicon.golds.has(w));
     if (!raw.length) return '';
     const tagAt = this.needsTagger(raw) ? tagSentence(text.trimStart()) : null;
     const tokens: Tok[] = raw.map((r) => ({
       text: r.text, ws: r.ws, phonemes: null, isHead: true, currency: null, alias: null, prespace: false,
       tag: r.punctTag ?? tagAt?.get(r.start) ?? quickTag(r.text),
     }));
+    fixTags(tokens);
     const words = this.retokenize(tokens);
     let ctx: WordContext = { futureVowel: null, futureTo: false };
     for (let i = words.length - 1; i >= 0; i--) {

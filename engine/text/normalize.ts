@@ -13,6 +13,13 @@ export function cleanText(text: string): string {
     .trim();
 }
 
+/** Web addresses as a person reads them: no "h t t p s colon slash slash", "www" spelled out. */
+export function normalizeAddresses(text: string): string {
+  return text
+    .replace(/\bhttps?:\/\/(?=[\w-])/gi, '')
+    .replace(/\bwww\.(?=[\w-]+\.)/gi, 'WWW.');
+}
+
 export function normalizeText(text: string): string {
-  return cleanText(text);
+  return normalizeAddresses(cleanText(text));
 }

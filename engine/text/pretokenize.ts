@@ -5,7 +5,7 @@
 export interface RawToken { text: string; ws: string; start: number; punctTag: string | null }
 
 // Abbreviations whose full stop belongs to the word (titles, Latin, months, a.m./p.m.).
-const ABBREVIATIONS = new Set(['mr.', 'mrs.', 'ms.', 'dr.', 'st.', 'jr.', 'sr.', 'prof.', 'vs.', 'etc.', 'e.g.', 'i.e.',
+const ABBREVIATIONS = new Set(['mr.', 'mrs.', 'ms.', 'dr.', 'jr.', 'sr.', 'prof.', 'vs.', 'etc.', 'e.g.', 'i.e.',
   'inc.', 'ltd.', 'co.', 'corp.', 'mt.', 'ft.', 'no.', 'jan.', 'feb.', 'mar.', 'apr.', 'jun.', 'jul.', 'aug.', 'sep.',
   'sept.', 'oct.', 'nov.', 'dec.', 'gen.', 'gov.', 'sen.', 'rep.', 'rev.', 'capt.', 'col.', 'lt.', 'sgt.', 'ave.', 'blvd.',
   'a.m.', 'p.m.', 'u.s.', 'u.k.', 'approx.', 'dept.', 'est.', 'fig.']);
@@ -28,7 +28,26 @@ function closeTag(c: string): string {
 }
 
 /** Splits one whitespace-free chunk into tokens (prefixes, core, suffixes). */
-function splitChunk(chunk: string, start: number, ws: string, out: RawToken[]): void {
+function splitChunk(chunk: string, start: number, ws: string, out: RawToken[], known: (w: string) => boolean): void {
+  // Words spelled with a leading apostrophe ('cause, 'em, 'n') stay whole when the lexicon has them.
+  const elided = /^(['‘’][A-Za-z]+)(['‘’]?)(.*)$/.exec(chunk);
+  if (elided && /^[^A-Za-z0-9]*$/.test(elided[3])) {
+    const norm = (w: string): string => w.replace(/[‘’]/g, "'");
+    const word = known(norm(elided[1] + elided[2])) ? elided[1] + elided[2] : known(norm(elided[1])) ? elided[1] : null;
+    if (word) {
+      out.push({ text: word, ws: '', start, punctTag: null });
+      const rest = chunk.slice(word.length);
+      if (rest) splitChunk(rest, start + word.length, ws, out, known);
+      else out[out.length - 1].ws = ws;
+      return;
+    }
+  }
+  if (ADDRESS.test(chunk.replace(/[.,;:!?)"”’']+$/, ''))) {
+    const core = chunk.replace(/[.,;:!?)"”’']+$/, '');
+    out.push({ text: core, ws: core === chunk ? ws : '', start, punctTag: 'ADD' });
+    if (core !== chunk) splitChunk(chunk.slice(core.length), start + core.length, ws, out, known);
+    return;
+  }
   const pre: RawToken[] = [];
   const post: RawToken[] = [];
   let s = 0;
@@ -91,13 +110,16 @@ function splitChunk(chunk: string, start: number, ws: string, out: RawToken[]): 
   out.push(...all);
 }
 
-export function pretokenize(text: string): RawToken[] {
+// E-mail addresses and web addresses: read piece by piece with "dot" and "slash".
+const ADDRESS = /^(?:[\w.+-]+@[\w-]+(?:\.[\w-]+)+|(?:WWW|www)\.[\w-]+(?:\.[\w-]+)+(?:\/\S*)?|[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|io|dev|gov|edu|co\.uk|ai|app)(?:\/\S*)?)$/;
+
+export function pretokenize(text: string, known: (w: string) => boolean = () => false): RawToken[] {
   const out: RawToken[] = [];
   const re = /\S+/g;
   for (const m of text.matchAll(re)) {
     const end = m.index! + m[0].length;
     const ws = end < text.length ? ' ' : '';
-    splitChunk(m[0], m.index!, ws, out);
+    splitChunk(m[0], m.index!, ws, out, known);
   }
   // A sentence-final abbreviation keeps its stop as the sentence's full stop instead.
   const last = out[out.length - 1];
