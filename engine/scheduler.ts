@@ -57,10 +57,12 @@ export class ChunkScheduler {
     if (this.running || this.jobs.length === 0) return;
     let job: ChunkJob | undefined;
     for (let n = 0; n < this.jobs.length; n++) {
-      const candidate = this.jobs[(this.cursor + n) % this.jobs.length]!;
+      const i = (this.cursor + n) % this.jobs.length;
+      const candidate = this.jobs[i]!;
       if (!candidate.paused) {
         job = candidate;
-        this.cursor = (this.cursor + n + 1) % this.jobs.length;
+        // The cursor points just past the job that ran, so a job added since goes next.
+        this.cursor = i + 1;
         break;
       }
     }

@@ -27,6 +27,8 @@ function cString(buf: Buffer, offset: number): string {
 export interface VersionNeed {
   file: string;
   version: string;
+  /** The ELF hash stored beside the name (the dynamic linker compares it first). */
+  hash: number;
 }
 
 interface VernauxRef extends VersionNeed {
@@ -61,7 +63,7 @@ function readVerneed(elf: Buffer): VernauxRef[] {
       let aux = vn + elf.readUInt32LE(vn + 8);
       for (let a = 0; a < cnt; a++) {
         const nameOffset = strtab + elf.readUInt32LE(aux + 8);
-        out.push({ file, version: cString(elf, nameOffset), auxOffset: aux, nameOffset });
+        out.push({ file, version: cString(elf, nameOffset), hash: elf.readUInt32LE(aux), auxOffset: aux, nameOffset });
         const next = elf.readUInt32LE(aux + 12);
         if (next === 0) break;
         aux += next;
@@ -75,7 +77,7 @@ function readVerneed(elf: Buffer): VernauxRef[] {
 }
 
 export function listVersionNeeds(elf: Buffer): VersionNeed[] {
-  return readVerneed(elf).map(({ file, version }) => ({ file, version }));
+  return readVerneed(elf).map(({ file, version, hash }) => ({ file, version, hash }));
 }
 
 /** Returns a patched copy; throws when the requirement is missing or the names differ in length. */
