@@ -12,7 +12,7 @@ import { registerErrorHandling } from './error-handling.js';
 import { echoRequestId, genRequestId } from './request-id.js';
 import { infoRoutes } from './routes/info.js';
 import { probeRoutes } from './routes/probes.js';
-import { speechRoutes } from './routes/speech.js';
+import { SPEECH_PATH, speechRoutes } from './routes/speech.js';
 
 export interface AppDeps {
   config: GatewayConfig;
@@ -69,7 +69,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   echoRequestId(app);
   requireApiKey(app, config.apiKeys);
   app.addHook('onResponse', async (request, reply) => {
-    if (request.routeOptions.url === '/v1/audio/speech') return; // logged by the route
+    if (request.routeOptions.url === SPEECH_PATH) return; // the speech route writes its own line
     const level = reply.statusCode >= 500 ? 'warn' : reply.statusCode >= 400 ? 'info' : 'debug';
     request.log[level]({ method: request.method, url: request.url.slice(0, 200), status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
   });

@@ -257,6 +257,10 @@ describe('routes, methods and auth', () => {
     assert.match(res.body, /kokoro_speech_first_byte_seconds_count\{format="flac"\} 1/);
     assert.match(res.body, /kokoro_audio_seconds_total\{format="flac"\} 0\.2/);
     assert.match(res.body, /process_cpu_user_seconds_total/);
+    // Refused before the handler ran (media type): still counted.
+    await app.inject({ method: 'POST', url: '/v1/audio/speech', headers: { 'content-type': 'text/plain' }, payload: 'hi' });
+    await settle();
+    assert.match((await app.inject({ method: 'GET', url: '/metrics' })).body, /kokoro_speech_requests_total\{format="unknown",status="415",outcome="client_error"\} 1/);
   });
 
   it('with API keys: 401 without or with a wrong Bearer key; probes stay open; the key is never echoed', async () => {

@@ -31,12 +31,29 @@ export function usageFor(stats: PipelineStats) {
   return { input_tokens: stats.inputTokens, output_tokens: output, total_tokens: stats.inputTokens + output };
 }
 
+export const SPEECH_PATH = '/v1/audio/speech';
+
 const sseLine = (event: object) => `data: ${JSON.stringify(event)}\n\n`;
 
 export function speechRoutes(app: FastifyInstance, opts: SpeechRouteOptions): void {
   const { metrics } = opts;
+  const handled = new WeakSet<FastifyRequest>();
 
-  app.post('/v1/audio/speech', async (request: FastifyRequest, reply: FastifyReply) => {
+  // Requests refused before the handler ran (auth, body size, media type, JSON syntax) still
+  // get their line and their count.
+  app.addHook('onResponse', async (request, reply) => {
+    if (request.routeOptions.url !== SPEECH_PATH || handled.has(request)) return;
+    const status = reply.statusCode;
+    const outcome: SpeechOutcome = status >= 500 ? 'server_error' : 'client_error';
+    metrics.requests.inc({ format: 'unknown', status: String(status), outcome });
+    logSpeech(request.log, {
+      id: request.id, format: undefined, voice: undefined, characters: 0, audioSeconds: 0,
+      status, outcome, ttfbMs: null, durationMs: Math.round(reply.elapsedTime),
+    });
+  });
+
+  app.post(SPEECH_PATH, async (request: FastifyRequest, reply: FastifyReply) => {
+    handled.add(request);
     const t0 = performance.now();
     const stats = newStats();
     let req: SpeechRequest | undefined;
@@ -101,6 +118,8 @@ export function speechRoutes(app: FastifyInstance, opts: SpeechRouteOptions): vo
         resolve();
       });
     });
+    // The client may already be gone (it sent its body and hung up).
+    if (reply.raw.destroyed || request.raw.socket?.destroyed) gone.abort();
     const job = { requestId: request.id, text: r.input, voice: r.voice, speed: r.speed, lang: r.lang };
 
     if (!r.stream) {
