@@ -11,6 +11,7 @@ import {
   FFMPEG_FORMATS, PCM_INPUT_ARGS, extensionFor, ffmpegOutputArgs, isFfmpegFormat, type FfmpegFormat,
 } from './formats.js';
 import { JsEncoder } from './js-encoder.js';
+import { TEMP_PREFIX, removeStaleTempFiles } from './stale-files.js';
 import { WarmPool, type PoolStats } from './warm-pool.js';
 
 /**
@@ -44,6 +45,7 @@ export class PooledEncoderFactory implements EncoderFactory {
   constructor(options: EncoderFactoryOptions = {}) {
     this.ffmpegPath = options.ffmpegPath ?? resolveFfmpeg().path;
     this.tmpDir = options.tmpDir ?? tmpdir();
+    removeStaleTempFiles(this.tmpDir);
     for (const key of POOL_KEYS) {
       const size = typeof options.poolSize === 'number' ? options.poolSize : (options.poolSize?.[key] ?? DEFAULT_POOL_SIZE[key]);
       if (size > 0) this.pools.set(key, new WarmPool(size, () => this.spawnFor(key)));
@@ -74,7 +76,7 @@ export class PooledEncoderFactory implements EncoderFactory {
   private spawnFor(key: PoolKey): Promise<FfmpegChild> {
     const [format, file] = key.split(':') as [FfmpegFormat, string | undefined];
     const outputFile = file
-      ? join(this.tmpDir, `kokoro-enc-${process.pid}-${randomBytes(6).toString('hex')}.${extensionFor(format)}`)
+      ? join(this.tmpDir, `${TEMP_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}.${extensionFor(format)}`)
       : undefined;
     return spawnFfmpeg({
       binary: this.ffmpegPath,
