@@ -87,10 +87,13 @@ export async function runSpeechPipeline(deps: PipelineDeps, req: PipelineRequest
   signal.addEventListener('abort', stopWork, { once: true });
 
   let release;
+  const acquiring = deps.admission.acquire(format, work.signal);
   try {
-    release = await guard(deps.admission.acquire(format, work.signal));
+    release = await guard(acquiring);
   } catch (e) {
     signal.removeEventListener('abort', stopWork);
+    // A slot granted after we gave up goes straight back.
+    acquiring.then((r) => r(), () => {});
     throw e;
   }
   let released = false;
@@ -112,7 +115,15 @@ export async function runSpeechPipeline(deps: PipelineDeps, req: PipelineRequest
   const iterator = deps.source.synthesize(req.job, work.signal)[Symbol.asyncIterator]();
 
   const open = async (): Promise<Handle> => {
-    const enc = await guard(deps.encoders.create(format, { streaming }));
+    const creating = deps.encoders.create(format, { streaming });
+    let enc: Encoder;
+    try {
+      enc = await guard(creating);
+    } catch (e) {
+      // An encoder that arrives after the client left must not outlive the request.
+      creating.then((late) => late.destroy(), () => {});
+      throw e;
+    }
     if (signal.aborted) {
       enc.destroy();
       throw new ClientGoneError();

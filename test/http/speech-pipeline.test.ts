@@ -109,3 +109,35 @@ describe('speech pipeline', () => {
     assert.equal(d.source.jobs.length, 0);
   });
 });
+
+describe('speech pipeline, late grants', () => {
+  it('a slot or an encoder that arrives after the client left is handed back', async () => {
+    const ac = new AbortController();
+    let grant!: (r: () => void) => void;
+    let releasedLate = 0;
+    const admission = { acquire: () => new Promise<() => void>((r) => (grant = r)) };
+    const d = { ...setup(), admission };
+    const run = runSpeechPipeline(d, { job, format: 'pcm', streaming: false, signal: ac.signal });
+    ac.abort();
+    await assert.rejects(run, (e: unknown) => e instanceof ClientGoneError);
+    grant(() => releasedLate++);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(releasedLate, 1);
+
+    const ac2 = new AbortController();
+    const late = setup();
+    let giveEncoder!: () => void;
+    const gate = new Promise<void>((r) => (giveEncoder = r));
+    const create = late.encoders.create.bind(late.encoders);
+    late.encoders.create = async (f, o) => (await gate, create(f, o));
+    const run2 = runSpeechPipeline(late, { job, format: 'pcm', streaming: false, signal: ac2.signal });
+    await new Promise((r) => setImmediate(r));
+    ac2.abort();
+    await assert.rejects(run2, (e: unknown) => e instanceof ClientGoneError);
+    giveEncoder();
+    await new Promise((r) => setTimeout(r, 10));
+    assert.equal(late.encoders.created.length, 1);
+    assert.equal(late.encoders.created[0]!.destroyed, true);
+    assert.equal(late.admission.released, 1);
+  });
+});
