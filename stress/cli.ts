@@ -97,6 +97,16 @@ async function main(): Promise<number> {
     base = gateway.base;
     log(`gateway pid ${gateway.pid} at ${base.origin}, log ${gateway.logFile}`);
   }
+  // Interrupted (Ctrl-C, CI timeout): continue any stopped engine and take the gateway down with us.
+  let injectorRef: FaultInjector | undefined;
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      log(`${sig}: stopping`);
+      injectorRef?.releaseAll();
+      const stop = gateway && !gateway.exit ? gateway.stop(5000) : Promise.resolve();
+      void stop.finally(() => process.exit(130));
+    });
+  }
   const client: ClientConfig = { base, model: args.model, timeoutMs: REQUEST_TIMEOUT_MS, apiKey: process.env.STRESS_API_KEY };
 
   try {
@@ -137,6 +147,7 @@ async function main(): Promise<number> {
       { base, gatewayPid: gateway?.pid, stallTimeoutMs: STALL_TIMEOUT_MS, burst: () => load.burst(), log },
       args.seed,
     );
+    injectorRef = injector;
     const scale = durationS / profile.durationS;
     const counts = Object.fromEntries(Object.entries(profile.faults).map(([k, n]) => [k, Math.max(n > 0 ? 1 : 0, Math.round(n * Math.min(1, scale)))])) as typeof profile.faults;
     const schedule = buildSchedule({ durationMs: durationS * 1000, counts }, args.seed);

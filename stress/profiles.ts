@@ -23,9 +23,9 @@ export const PROFILES: Record<string, Profile> = {
   short: {
     name: 'short',
     durationS: 150,
-    concurrency: 5,
+    concurrency: 4,
     burstSize: 10,
-    faults: { engineSigkill: 2, engineSigsegv: 2, engineStall: 1, encoderKill: 2, burst: 2 },
+    faults: { engineSigkill: 2, engineSigsegv: 1, engineStall: 1, encoderKill: 2, burst: 2 },
     memorySampleS: 10,
     gatewayEnv,
   },

@@ -56,7 +56,8 @@ export async function verifyResponse(r: SpeechResult, refs: ReadonlyMap<string, 
   const decoded = await decodeAudio(audio, format);
   const samples = decoded.samples;
   const audioSeconds = samples.length / RATE;
-  if (samples.length === 0) return { outcome: cut ? 'truncated' : 'corrupt', detail: cut ?? (decoded.errors.join('; ') || 'no audio') };
+  // A stream cut before any audio is a lost request; with some audio, a truncated one.
+  if (samples.length < RATE * 0.02) return { outcome: cut ? 'lost' : 'corrupt', detail: cut ?? (decoded.errors.join('; ') || 'no audio') };
 
   const env = envelope(samples);
   const ownScore = bestCorrelation(env, ref.envelope);
