@@ -42,8 +42,8 @@ export interface GatewayProcess {
   url: string;
   /** Resolves when the gateway process has exited. */
   exited: Promise<ExitInfo>;
-  /** Every engine PID seen so far (through engines()). */
-  readonly seenEnginePids: ReadonlySet<number>;
+  /** Every engine PID seen so far (through engines()), with its start time. */
+  readonly seenEnginePids: ReadonlyMap<number, string | null>;
   engines(): Promise<EngineRow[]>;
   /** Sum of every sample of a Prometheus metric whose labels include `labels`. */
   metric(name: string, labels?: Record<string, string>): Promise<number>;
@@ -88,6 +88,16 @@ export function alive(pid: number): boolean {
     return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return true;
+  }
+}
+
+/** A process's start time (clock ticks since boot), to tell a PID from a later reuse of it. */
+export function startTime(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    return null;
   }
 }
 
@@ -151,12 +161,14 @@ export async function startGateway(opts: StartOptions = {}): Promise<GatewayProc
   child.stderr!.on('data', keep);
   let exit: ExitInfo | null = null;
   const exited = new Promise<ExitInfo>((r) => child.once('exit', (code, signal) => r((exit = { code, signal }))));
-  const seen = new Set<number>();
+  const seen = new Map<number, string | null>();
+  // Still the same process (not gone, not a PID reused by someone else's process)?
+  const stillRunning = (p: number) => alive(p) && (seen.get(p) === null || startTime(p) === seen.get(p));
   // If the test process itself dies, the gateway (and with it, through the IPC channel, its
   // engines) must not outlive it.
   const onExit = () => {
     if (!exit) child.kill('SIGKILL');
-    for (const p of seen) if (alive(p)) process.kill(p, 'SIGKILL');
+    for (const p of seen.keys()) if (stillRunning(p)) process.kill(p, 'SIGKILL');
   };
   process.once('exit', onExit);
 
@@ -175,7 +187,7 @@ export async function startGateway(opts: StartOptions = {}): Promise<GatewayProc
       const r = await get('/v1/engines');
       if (r.status !== 200) throw new Error(`/v1/engines answered ${r.status}`);
       const rows = (JSON.parse(r.text) as { engines: EngineRow[] }).engines;
-      for (const e of rows) if (e.pid) seen.add(e.pid);
+      for (const e of rows) if (e.pid && !seen.has(e.pid)) seen.set(e.pid, startTime(e.pid));
       return rows;
     },
     async metric(name, labels) {
@@ -213,8 +225,8 @@ export async function startGateway(opts: StartOptions = {}): Promise<GatewayProc
       }
       // Engines notice the parent's IPC channel closing; give them a moment.
       const deadline = Date.now() + 3000;
-      while ([...seen].some(alive) && Date.now() < deadline) await sleep(50);
-      const survivors = [...seen].filter(alive);
+      while ([...seen.keys()].some(stillRunning) && Date.now() < deadline) await sleep(50);
+      const survivors = [...seen.keys()].filter(stillRunning);
       for (const p of survivors) process.kill(p, 'SIGKILL');
       process.off('exit', onExit);
       return { ...exit!, forced, survivors };
