@@ -86,7 +86,10 @@ function fixTags(tokens: Tok[]): void {
 }
 
 export class G2P {
-  constructor(readonly lexicon: Lexicon) {}
+  private readonly heteronyms: Set<string>;
+  constructor(readonly lexicon: Lexicon) {
+    this.heteronyms = lexicon.golds.tagDependentKeys();
+  }
   private get british(): boolean { return this.lexicon.british; }
 
   /** Does any word of this text read differently depending on its part of speech? */
@@ -96,10 +99,7 @@ export class G2P {
       const lw = text.toLowerCase();
       // The word itself or the stem it is derived from (-s, -es, -ed, -d, -ing) may be a heteronym.
       const stems = [text, lw, lw.replace(/(?:es|s|ed|d|ing)$/, ''), lw.replace(/ing$/, 'e'), lw.replace(/(?:s|d)$/, '')];
-      for (const w of stems) {
-        const e = this.lexicon.golds.get(w);
-        if (e !== undefined && typeof e === 'object') return true;
-      }
+      for (const w of stems) if (this.heteronyms.has(w)) return true;
       if (/^(used|by|am)$/i.test(text)) return true;
     }
     return false;

@@ -1,4 +1,5 @@
 // Public text front end: text -> Kokoro phonemes -> token ids, packed into chunks.
+import { espeakWord } from './espeak.js';
 import { G2P } from './g2p.js';
 import { Lexicon } from './lexicon.js';
 import { normalizeText } from './normalize.js';
@@ -134,5 +135,6 @@ export async function createTextFrontEnd(opts: { modelsDir: string; log?: Log })
   // Load both lexicons and start espeak's WASM now, so the first request does not pay for it.
   await fe.phonemize('Ready.', 'en-us');
   await fe.phonemize('Ready.', 'en-gb');
+  await espeakWord('Kokoro', false);
   return fe;
 }

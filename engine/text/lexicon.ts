@@ -22,19 +22,41 @@ export const ADD_SYMBOLS: Record<string, string> = { '.': 'dot', '/': 'slash' };
 export const SYMBOLS: Record<string, string> = { '%': 'percent', '&': 'and', '+': 'plus', '@': 'at' };
 const US_TAUS = new Set('AIOWYiuæɑəɛɪɹʊʌ');
 
-/** Adds Capitalized and lower-case twins of each key, never overriding a real key. */
-function growDictionary(raw: Record<string, Entry>): Map<string, Entry> {
-  const out = new Map<string, Entry>();
-  for (const [k, v] of Object.entries(raw)) {
-    if (k.length < 2) continue;
-    if (k === lower(k)) {
-      if (k !== capitalize(k)) out.set(capitalize(k), v);
-    } else if (k === capitalize(lower(k))) {
-      out.set(lower(k), v);
-    }
+/**
+ * A lexicon with misaki's "grown" keys: every lower-case key also answers in Capitalized form
+ * and every Capitalized key in lower case, a real key always winning. Computed on lookup
+ * instead of copying 90k entries at start-up.
+ */
+export class Dict {
+  constructor(private readonly raw: Record<string, Entry>) {}
+
+  private key(w: string): string | undefined {
+    if (Object.hasOwn(this.raw, w)) return w;
+    if (w.length < 2) return undefined;
+    const l = lower(w);
+    if (w !== l) return w === capitalize(l) && Object.hasOwn(this.raw, l) ? l : undefined;
+    const c = capitalize(w);
+    return c !== w && Object.hasOwn(this.raw, c) ? c : undefined;
   }
-  for (const [k, v] of Object.entries(raw)) out.set(k, v);
-  return out;
+
+  has(w: string): boolean { return this.key(w) !== undefined; }
+
+  /** Keys whose pronunciation depends on a part-of-speech tag (not only DEFAULT / None). */
+  tagDependentKeys(): Set<string> {
+    const out = new Set<string>();
+    for (const k in this.raw) {
+      const v = this.raw[k];
+      if (v !== null && typeof v === 'object' && Object.keys(v).some((t) => t !== 'DEFAULT' && t !== 'None')) {
+        out.add(k);
+        out.add(lower(k));
+      }
+    }
+    return out;
+  }
+  get(w: string): Entry | undefined {
+    const k = this.key(w);
+    return k === undefined ? undefined : this.raw[k];
+  }
 }
 
 export function parentTag(tag: string | null): string | null {
@@ -46,19 +68,19 @@ export function parentTag(tag: string | null): string | null {
   return tag;
 }
 
-const lexiconCache = new Map<string, { golds: Map<string, Entry>; silvers: Map<string, Entry> }>();
+const lexiconCache = new Map<string, { golds: Dict; silvers: Dict }>();
 
 export class Lexicon {
-  readonly golds: Map<string, Entry>;
-  readonly silvers: Map<string, Entry>;
+  readonly golds: Dict;
+  readonly silvers: Dict;
   readonly capStresses: [number, number] = [0.5, 2];
 
   constructor(readonly british: boolean, modelsDir: string) {
     const key = `${path.resolve(modelsDir)}:${british}`;
     let cached = lexiconCache.get(key);
     if (!cached) {
-      const load = (kind: string): Map<string, Entry> => growDictionary(JSON.parse(
-        readFileSync(path.join(modelsDir, 'misaki', `${british ? 'gb' : 'us'}_${kind}.json`), 'utf8')));
+      const load = (kind: string): Dict => new Dict(JSON.parse(
+        readFileSync(path.join(modelsDir, 'misaki', `${british ? 'gb' : 'us'}_${kind}.json`), 'utf8')) as Record<string, Entry>);
       cached = { golds: load('gold'), silvers: load('silver') };
       lexiconCache.set(key, cached);
     }

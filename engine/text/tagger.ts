@@ -1,7 +1,7 @@
 // Part-of-speech tags (Penn-style, as misaki's lexicon keys expect) from compromise (MIT).
 // Tags only change pronunciation for heteronyms, all-caps words and a few function words,
 // so sentences without such words are never tagged (the tagger is the slowest step).
-import nlp from 'compromise';
+import nlp from 'compromise/two';
 
 interface TermJson { text: string; offset: { start: number; length: number }; tags: string[] }
 
