@@ -1,6 +1,7 @@
 // Hostile and malformed requests: each must get its expected 4xx (OpenAI-shaped body), never a
 // 5xx, a crash or a hang. A few inputs are speakable in part; those may be 200 and must decode.
 import { request } from './http.js';
+import { rawPost } from './raw-http.js';
 import { isOpenAIErrorBody } from './verify/rejection.js';
 import { decodeAudio } from './verify/decode.js';
 
@@ -87,6 +88,13 @@ async function runOne(baseUrl: URL, c: BadInputCase, timeoutMs: number): Promise
   const t0 = performance.now();
   const body = typeof c.body === 'string' || Buffer.isBuffer(c.body) ? c.body : JSON.stringify(c.body);
   const method = c.method ?? 'POST';
+  if (Buffer.isBuffer(body) && body.length > 1 << 20) {
+    const x = await rawPost(baseUrl, '/v1/audio/speech', body, timeoutMs);
+    const ms = performance.now() - t0;
+    if (!c.expect.includes(x.status)) return { name: c.name, status: x.status, ok: false, detail: `expected ${c.expect.join('|')}, got ${x.status || x.error}`, ms };
+    const shape = isOpenAIErrorBody(x.body);
+    return { name: c.name, status: x.status, ok: shape.ok, detail: shape.problem, ms };
+  }
   const r = await request({
     method,
     url: new URL('/v1/audio/speech', baseUrl),
