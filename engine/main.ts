@@ -1,15 +1,16 @@
 // Engine process entry: one ONNX Runtime session, one HTTP server. Run by the gateway as a
 // cluster worker, or on its own (`node dist/engine/main.js`) as a remote engine.
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+
+import { resolveModelsDir } from '../models/paths.js';
 import { loadEngineConfig } from './config.js';
 import type { EngineToParent } from './messages.js';
 import { EngineServer } from './server.js';
 import { SynthThread } from './synth-thread.js';
 import { listVoiceNames } from './voices.js';
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const config = loadEngineConfig(process.env, resolve(repoRoot, '../shared/models'));
+
+const config = loadEngineConfig(process.env, resolveModelsDir());
 const tell = (msg: EngineToParent) => process.send?.(msg);
 const log = (level: string, msg: string) => {
   if (level === 'debug' && !process.env.ENGINE_DEBUG) return;

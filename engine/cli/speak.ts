@@ -1,0 +1,88 @@
+// `npm run speak -- [--voice V] [--speed S] [--format wav|pcm|mp3|opus|aac|flac] --out FILE [TEXT]`
+// Text (argument or stdin) to an audio file with the real model, in this process: no server.
+import { createWriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { finished } from 'node:stream/promises';
+import { ensureModels, resolveModelsDir } from '../../models/fetch.js';
+import { createEncoderFactory } from '../../gateway/encode/index.js';
+import { AUDIO_FORMATS, type AudioFormat } from '../../gateway/types.js';
+import { loadKokoroModel, toInt16 } from '../inference.js';
+import { SAMPLE_RATE } from '../protocol.js';
+import { loadRuntime } from '../runtime/ort.js';
+import { createTextFrontEnd } from '../text/index.js';
+import { parseVoiceSpec, voiceLang, VoiceStore } from '../voices.js';
+
+const USAGE = 'usage: npm run speak -- [--voice af_heart] [--speed 1] [--format wav] [--threads N] --out FILE [TEXT]';
+
+async function readStdin(): Promise<string> {
+  const parts: Buffer[] = [];
+  for await (const d of process.stdin) parts.push(d as Buffer);
+  return Buffer.concat(parts).toString('utf8');
+}
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      voice: { type: 'string', default: 'af_heart' },
+      speed: { type: 'string', default: '1' },
+      format: { type: 'string' },
+      out: { type: 'string' },
+      threads: { type: 'string', default: '2' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help || !values.out) {
+    process.stderr.write(`${USAGE}\n`);
+    process.exit(values.help ? 0 : 2);
+  }
+  const out = values.out!;
+  const format = (values.format ?? out.split('.').pop() ?? 'wav') as AudioFormat;
+  if (!AUDIO_FORMATS.includes(format)) throw new Error(`unknown format '${format}' (use ${AUDIO_FORMATS.join(', ')})`);
+  const speed = Number(values.speed);
+  if (!(speed >= 0.25 && speed <= 4)) throw new Error('--speed must be between 0.25 and 4');
+  const text = positionals.length ? positionals.join(' ') : await readStdin();
+  if (!text.trim()) throw new Error('no text: pass it as an argument or on stdin');
+
+  const modelsDir = resolveModelsDir();
+  const files = await ensureModels({ dir: modelsDir, log: (l) => process.stderr.write(`${l}\n`) });
+  const voices = new VoiceStore(join(modelsDir, 'voices'));
+  const parts = parseVoiceSpec(values.voice!, voices.names);
+  const lang = voiceLang(parts[0]!.name);
+  if (!lang) throw new Error('only English voices (a*, b*) can be spoken');
+
+  const runtime = loadRuntime({ upgradeLib: files['runtime/libonnxruntime.so.1.32.0'], log: (_l, m) => process.stderr.write(`${m}\n`) });
+  const model = await loadKokoroModel(runtime.ort, { modelPath: files['kokoro-v1.0.int8.onnx']!, threads: Number(values.threads) || 1, device: 'cpu' });
+  const frontEnd = await createTextFrontEnd({ modelsDir });
+  const chunks = await frontEnd.chunk(text, lang);
+  if (chunks.length === 0) throw new Error('the text has nothing to speak');
+
+  const encoders = createEncoderFactory({ poolSize: 0 });
+  const encoder = await encoders.create(format, { streaming: false });
+  const file = createWriteStream(out);
+  encoder.output.pipe(file);
+  const started = Date.now();
+  let samples = 0;
+  for (const chunk of chunks) {
+    const audio = toInt16(await model.run(chunk.tokens, voices.style(values.voice!, chunk.tokens.length), speed));
+    samples += audio.length;
+    await encoder.write(audio);
+    if (chunks.length > 1) {
+      process.stderr.write(`chunk ${chunk.index + 1}/${chunks.length}: ${(samples / SAMPLE_RATE).toFixed(1)} s of audio, ` +
+        `${((Date.now() - started) / 1000).toFixed(1)} s elapsed\n`);
+    }
+  }
+  encoder.end();
+  await finished(file);
+  await encoders.close();
+  await model.release();
+  const secs = samples / SAMPLE_RATE;
+  process.stderr.write(`wrote ${out}: ${secs.toFixed(2)} s of ${format} audio in ${((Date.now() - started) / 1000).toFixed(2)} s ` +
+    `(runtime ${runtime.version} ${runtime.source})\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`speak: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
