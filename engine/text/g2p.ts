@@ -67,7 +67,10 @@ function fixTags(tokens: Tok[]): void {
     const next = tokens[tokens.indexOf(t) + 1];
     const nextWord = words[i + 1];
     const lowerText = t.text.toLowerCase();
-    if (lowerText === 'in') {
+    if (i === 0 && (t.tag === 'VB' || t.tag === 'VBP') && nextWord === next && nextWord && /^(NNS|VBZ)$/.test(nextWord.tag)) {
+      // "House prices rose": a sentence-initial "imperative" right before a plural is a noun modifier.
+      t.tag = 'NN';
+    } else if (lowerText === 'in') {
       // "in" before another preposition ("flew in from") is an adverb particle and keeps its stress.
       t.tag = nextWord && nextWord === next && nextWord.tag === 'IN' ? 'RB' : 'IN';
     } else if (lowerText === 'that') {

@@ -64,26 +64,35 @@ class FrontEnd implements TextFrontEnd {
     const clauses = splitClauses(text);
     const pieces = clauses.length > 1 ? clauses : text.split(' ');
     if (pieces.length === 1) return this.hardSplit(whole, limit);
+    // Each piece is measured once; groups are packed on those sizes, then checked as a whole
+    // (context can change a group's phonemes slightly), giving back pieces until it fits.
+    const sized: Array<{ text: string; size: number }> = [];
+    for (const p of pieces) sized.push({ text: p, size: (await this.unit(p, lang))?.tokens.length ?? 0 });
     const out: Unit[] = [];
-    let cur: string[] = [];
-    let curUnit: Unit | null = null;
-    for (const p of pieces) {
-      const trial = await this.unit([...cur, p].join(' '), lang);
-      if (cur.length && trial && trial.tokens.length > limit) {
-        if (curUnit) out.push(curUnit);
-        cur = [p];
-        curUnit = await this.unit(p, lang);
-      } else {
-        cur.push(p);
-        curUnit = trial;
+    let i = 0;
+    while (i < sized.length) {
+      if (sized[i].size > limit) {
+        out.push(...(await this.fit(sized[i].text, lang, limit)));
+        i++;
+        continue;
       }
-      if (curUnit && curUnit.tokens.length > limit && cur.length === 1) {
-        out.push(...(await this.fit(p, lang, limit)));
-        cur = [];
-        curUnit = null;
+      let j = i;
+      let total = 0;
+      while (j < sized.length && sized[j].size <= limit && total + (j > i ? 1 : 0) + sized[j].size <= limit) {
+        total += (j > i ? 1 : 0) + sized[j].size;
+        j++;
       }
+      for (;;) {
+        const u = await this.unit(sized.slice(i, j).map((p) => p.text).join(' '), lang);
+        if (!u || u.tokens.length <= limit || j === i + 1) {
+          if (u && u.tokens.length > limit) out.push(...this.hardSplit(u, limit));
+          else if (u) out.push(u);
+          break;
+        }
+        j--;
+      }
+      i = j;
     }
-    if (curUnit) out.push(curUnit);
     return out;
   }
 

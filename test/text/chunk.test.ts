@@ -1,0 +1,80 @@
+// Chunking: the 510-token bound, whole words only, determinism, a short first chunk.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { createTextFrontEnd, MAX_TOKENS, type PreparedChunk } from '../../engine/text/index.js';
+import { frontEnd, modelsDir } from './models.js';
+
+const PARAGRAPH = 'The lighthouse keeper climbed the spiral stairs every evening, counting each of the one hundred and twelve steps, ' +
+  'and when he reached the lamp room he wiped the glass, trimmed the wick, and wrote the time in a leather notebook. ' +
+  'Ships passed in the dark; some signalled, most did not. ';
+// A long text: several paragraphs, one enormous sentence with commas only, one with no punctuation at all.
+const LONG = [
+  PARAGRAPH.repeat(6),
+  Array.from({ length: 60 }, (_, i) => `the ${i + 1}th wave rolled in`).join(', ') + '.',
+  Array.from({ length: 150 }, () => 'lantern').join(' ') + '.',
+  PARAGRAPH,
+].join('\n\n');
+
+const words = (s: string): string[] => s.split(/\s+/).filter(Boolean);
+
+function checkBounds(chunks: PreparedChunk[], max: number): void {
+  chunks.forEach((c, i) => {
+    assert.equal(c.index, i);
+    assert.ok(c.tokens.length > 0, `chunk ${i} has tokens`);
+    assert.ok(c.tokens.length <= max, `chunk ${i}: ${c.tokens.length} tokens > ${max}`);
+    assert.ok(!c.tokens.includes(0), 'no pad ids inside a chunk');
+  });
+}
+
+test('chunks never exceed 510 tokens and never split a word', async () => {
+  const fe = await frontEnd();
+  const chunks = await fe.chunk(LONG, 'en-us');
+  assert.ok(chunks.length >= 6, `several chunks (${chunks.length})`);
+  checkBounds(chunks, MAX_TOKENS);
+  // Every word of the input appears, whole and in order, across the chunk texts.
+  assert.deepEqual(chunks.flatMap((c) => words(c.text)), words(LONG));
+});
+
+test('a smaller maxTokens is honoured, even for a sentence without punctuation', async () => {
+  const fe = await frontEnd();
+  const chunks = await fe.chunk(LONG, 'en-gb', { maxTokens: 64, firstChunkTokens: 30, targetTokens: 50 });
+  checkBounds(chunks, 64);
+  assert.deepEqual(chunks.flatMap((c) => words(c.text)), words(LONG));
+  // maxTokens above the model's limit is capped at 510.
+  checkBounds(await fe.chunk(LONG, 'en-us', { maxTokens: 5000, targetTokens: 5000 }), MAX_TOKENS);
+});
+
+test('the first chunk is short and later chunks are packed towards the target', async () => {
+  const fe = await frontEnd();
+  const chunks = await fe.chunk(LONG, 'en-us', { firstChunkTokens: 80, targetTokens: 200 });
+  assert.ok(chunks[0].tokens.length <= 80, `first chunk ${chunks[0].tokens.length} tokens`);
+  const later = chunks.slice(1, -1).map((c) => c.tokens.length);
+  const mean = later.reduce((a, b) => a + b, 0) / later.length;
+  assert.ok(mean > 100 && mean <= 260, `later chunks average ${mean.toFixed(0)} tokens`);
+});
+
+test('the same input gives the same chunks, in this and in a fresh front end', async () => {
+  const fe = await frontEnd();
+  const a = await fe.chunk(LONG, 'en-us');
+  const b = await fe.chunk(LONG, 'en-us');
+  assert.deepEqual(b, a);
+  const fresh = await createTextFrontEnd({ modelsDir });
+  assert.deepEqual(await fresh.chunk(LONG, 'en-us'), a);
+});
+
+test('chunk phonemes and tokens agree with phonemize and the vocabulary', async () => {
+  const fe = await frontEnd();
+  const [only] = await fe.chunk('Hello world.', 'en-us');
+  assert.equal(only.phonemes, await fe.phonemize('Hello world.', 'en-us'));
+  // h ə l ˈ O space w ˈ ɜ ɹ l d . -> ids from config.json's vocab
+  assert.deepEqual(only.tokens, [50, 83, 54, 156, 31, 16, 65, 156, 87, 123, 54, 46, 4]);
+});
+
+test('text with nothing to say gives no chunks', async () => {
+  const fe = await frontEnd();
+  assert.deepEqual(await fe.chunk('', 'en-us'), []);
+  assert.deepEqual(await fe.chunk('   \n\n  ', 'en-us'), []);
+  assert.deepEqual(await fe.chunk('... !!! ?', 'en-us'), []);
+  const some = await fe.chunk('... Hi!', 'en-us');
+  assert.equal(some.length, 1);
+});
