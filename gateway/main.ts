@@ -74,6 +74,7 @@ async function main(): Promise<void> {
     metrics,
     ready: () => supervisor.readyCount() > 0,
     engines: () => supervisor.rows(),
+    engineOrigin: (id) => supervisor.engines.find((e) => e.spec.id === id)?.client?.origin ?? null,
     logger,
   });
 

@@ -10,6 +10,7 @@ import type { Admission, EncoderFactory, SpeechSource } from '../types.js';
 import { requireApiKey } from './auth.js';
 import { registerErrorHandling } from './error-handling.js';
 import { echoRequestId, genRequestId } from './request-id.js';
+import { engineProxyRoutes } from './routes/engine-proxy.js';
 import { infoRoutes } from './routes/info.js';
 import { probeRoutes } from './routes/probes.js';
 import { SPEECH_PATH, speechRoutes } from './routes/speech.js';
@@ -28,6 +29,8 @@ export interface AppDeps {
   ready: () => boolean;
   /** Rows for GET /v1/engines. */
   engines?: () => unknown[];
+  /** Base URL of a running engine by id, for the proxied debug endpoints. */
+  engineOrigin?: (id: string) => string | null;
   logger?: Logger;
 }
 
@@ -77,6 +80,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const voices = speakableVoices(deps.voices);
   probeRoutes(app, { ready: deps.ready, metrics: deps.metrics, readyRetryAfterSeconds: config.readyRetryAfterSeconds });
   infoRoutes(app, { voices: voices.list, engines: deps.engines });
+  if (deps.engineOrigin) engineProxyRoutes(app, { engineOrigin: deps.engineOrigin });
   speechRoutes(app, {
     pipeline: { source: deps.source, admission: deps.admission, encoders: deps.encoders, encoderAttempts: config.encoderAttempts },
     metrics: deps.metrics,

@@ -14,6 +14,7 @@ export interface TestAppOptions {
   plans?: EncoderPlan[];
   ready?: boolean;
   engines?: () => unknown[];
+  engineOrigin?: (id: string) => string | null;
   /** Real encoders instead of the pass-through fake. */
   encoders?: EncoderFactory;
 }
@@ -34,6 +35,7 @@ export function testApp(o: TestAppOptions = {}) {
     voices: () => VOICES,
     ready: () => ready,
     engines: o.engines,
+    engineOrigin: o.engineOrigin,
     logger: pino({ level: 'silent' }),
   });
   return { app, config, source, admission, encoders, metrics, setReady: (r: boolean) => (ready = r) };
