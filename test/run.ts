@@ -1,12 +1,22 @@
 // Runs every compiled test file under dist/test with node's test runner.
 // Node 20 and 22+ differ in how `node --test` expands directories, so we list files here.
+// End-to-end tests need the real model files: KOKORO_MODELS_DIR, else ../shared/models beside
+// the repo (CI), else the per-user cache, fetched and verified first (a fresh machine).
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureModels, resolveModelsDir } from '../models/fetch.js';
 
 const root = dirname(fileURLToPath(import.meta.url));
 const only = process.argv.slice(2);
+
+if (!process.env.KOKORO_MODELS_DIR) {
+  const shared = resolve(root, '../../../shared/models');
+  process.env.KOKORO_MODELS_DIR = existsSync(shared) ? shared : resolveModelsDir();
+}
+console.log(`model files: ${process.env.KOKORO_MODELS_DIR}`);
+await ensureModels({ dir: process.env.KOKORO_MODELS_DIR, log: (l) => console.log(l) });
 
 function collect(dir: string): string[] {
   const out: string[] = [];
