@@ -127,19 +127,26 @@ export function engineSynthesize(
 export interface SpeechTiming {
   status: number;
   firstByteMs: number;
+  /** First byte past `headerBytes` (the streaming wav header is sent before any audio). */
+  firstAudioByteMs: number;
   totalMs: number;
   bytes: number;
   contentType: string;
 }
 
-/** POST /v1/audio/speech; with `stopAfterFirstByte` the client hangs up after the first body byte. */
+/**
+ * POST /v1/audio/speech. With `stopAfterFirstByte` the client hangs up after the first body
+ * byte past `headerBytes` (default 0).
+ */
 export function gatewaySpeech(
-  origin: string, body: Record<string, unknown>, opts: { stopAfterFirstByte?: boolean; timeoutMs?: number } = {},
+  origin: string, body: Record<string, unknown>,
+  opts: { stopAfterFirstByte?: boolean; headerBytes?: number; timeoutMs?: number } = {},
 ): Promise<SpeechTiming> {
+  const header = opts.headerBytes ?? 0;
   const payload = Buffer.from(JSON.stringify(body));
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const out: SpeechTiming = { status: 0, firstByteMs: NaN, totalMs: NaN, bytes: 0, contentType: '' };
+    const out: SpeechTiming = { status: 0, firstByteMs: NaN, firstAudioByteMs: NaN, totalMs: NaN, bytes: 0, contentType: '' };
     let settled = false;
     const done = (err?: Error) => {
       if (settled) return;
@@ -161,9 +168,11 @@ export function gatewaySpeech(
         return;
       }
       res.on('data', (d: Buffer) => {
-        if (out.bytes === 0 && d.length > 0) out.firstByteMs = performance.now() - t0;
+        const now = performance.now();
+        if (out.bytes === 0 && d.length > 0) out.firstByteMs = now - t0;
         out.bytes += d.length;
-        if (opts.stopAfterFirstByte && out.bytes > 0) {
+        if (Number.isNaN(out.firstAudioByteMs) && out.bytes > header) out.firstAudioByteMs = now - t0;
+        if (opts.stopAfterFirstByte && out.bytes > header) {
           req.destroy();
           done();
         }
