@@ -21,7 +21,8 @@ import { attributeEncoderKills, countOutcomes, printReport, timingByFormat, verd
 import { verifyResponse } from './verify/verify.js';
 
 const STALL_TIMEOUT_MS = 4000;
-const REQUEST_TIMEOUT_MS = 120_000;
+// Generous: on a shared 2-core machine a multi-chunk request resumed twice can take minutes.
+const REQUEST_TIMEOUT_MS = 180_000;
 
 interface Args {
   profile: string;

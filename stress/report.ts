@@ -63,6 +63,7 @@ export function attributeEncoderKills(records: LoadRecord[], events: FaultEvent[
     const victim = records.find(
       (r) =>
         r.visibleFailure &&
+        !r.detail?.includes('timed out') && // a hang is not a clean cut
         (r.outcome === 'truncated' || r.outcome === 'lost' || r.outcome === 'corrupt') &&
         (format === undefined || r.format === format) &&
         r.startMs <= ev.firedAtMs! &&
