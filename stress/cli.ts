@@ -284,7 +284,9 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err) => {
-    log(`stress run failed: ${(err as Error).stack ?? err}`);
+    const e = err as Error;
+    // Usage mistakes get one line; anything else its stack, to find the fault.
+    log(`stress run failed: ${/^(--|unknown option|refusing)/.test(e.message ?? '') ? e.message : e.stack ?? e}`);
     process.exit(2);
   },
 );
