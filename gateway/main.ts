@@ -5,8 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { ensureModels, resolveModelsDir } from '../models/fetch.js';
 import { AdmissionControl } from './admission.js';
 import { loadConfig } from './config.js';
-import { createEncoderFactory } from './encode/factory.js';
-import { resolveFfmpeg } from './encode/ffmpeg-binary.js';
+import { createEncoderFactory, poolSizesFromEnv, resolveFfmpeg } from './encode/index.js';
 import { loadAdmissionConfig, loadSupervisionConfig } from './engines/config.js';
 import { EnginePool } from './engines/pool.js';
 import { Supervisor } from './engines/supervisor.js';
@@ -43,7 +42,7 @@ async function main(): Promise<void> {
   const metrics = createMetrics();
   const encoders = createEncoderFactory({
     ffmpegPath: ffmpeg.path,
-    poolSize: env.ENCODER_POOL_SIZE ? Number(env.ENCODER_POOL_SIZE) : undefined,
+    poolSize: poolSizesFromEnv(env),
   });
   metrics.setEncoderPoolSizes(() => {
     const out: Record<string, number> = {};

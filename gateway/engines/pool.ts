@@ -28,14 +28,12 @@ export class EnginePool implements SpeechSource {
     this.budget = new RetryBudget(config.retryBudgetRatio, config.retryBudgetMin, 60_000);
   }
 
-  /** The least-loaded ready engine with room, or null. */
-  private pick(exclude?: Engine): Engine | null {
-    let best: Engine | null = null;
-    for (const e of this.supervisor.engines) {
-      if (!e.routable || e.inFlight >= this.config.perEngineInFlight) continue;
-      if (best === null || e.inFlight < best.inFlight || (best === exclude && e !== exclude)) best = e;
-    }
-    return best;
+  /** The least-loaded ready engine with room, or null; `avoid` (the engine that just failed) only as a last resort. */
+  private pick(avoid?: Engine): Engine | null {
+    const open = this.supervisor.engines.filter((e) => e.routable && e.inFlight < this.config.perEngineInFlight);
+    const preferred = open.filter((e) => e !== avoid);
+    const candidates = preferred.length > 0 ? preferred : open;
+    return candidates.reduce<Engine | null>((best, e) => (best === null || e.inFlight < best.inFlight ? e : best), null);
   }
 
   /** Waits up to engineWaitMs for an engine with room; 503 when none comes. */
