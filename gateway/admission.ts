@@ -59,7 +59,9 @@ export class AdmissionControl implements Admission {
 
   acquire(format: AudioFormat, signal: AbortSignal): Promise<Release> {
     if (signal.aborted) return Promise.reject(signal.reason ?? new Error('aborted'));
-    if (this.queue.length === 0 && this.hasRoom(format)) {
+    // Waiters are re-checked synchronously on every release, so any still queued lack room:
+    // a request whose format has room now does not need to wait behind them.
+    if (this.hasRoom(format)) {
       this.metrics?.admissionQueueWait.observe({ format }, 0);
       return Promise.resolve(this.take(format));
     }

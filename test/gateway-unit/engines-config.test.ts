@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { loadSupervisionConfig, planSlots } from '../../gateway/engines/config.js';
+import { RetryBudget } from '../../gateway/engines/retry-budget.js';
+
+test('auto on a CPU machine: two 1-thread engines on 2 cores, more on bigger machines', () => {
+  assert.deepEqual(planSlots({}, [], 2).map((s) => [s.device, s.threads]), [['cpu', 1], ['cpu', 1]]);
+  assert.deepEqual(planSlots({}, [], 16).map((s) => s.threads), Array(8).fill(2));
+  assert.deepEqual(planSlots({ ENGINES: '1', ENGINE_THREADS: '2' }, [], 2).map((s) => [s.id, s.threads]), [['cpu0', 2]]);
+});
+
+test('auto with GPUs: one engine per GPU (or more on request), pinned', () => {
+  assert.deepEqual(planSlots({}, [0, 1], 16).map((s) => s.device), ['cuda:0', 'cuda:1']);
+  assert.deepEqual(planSlots({ GPUS: '1', ENGINES_PER_GPU: '2' }, [], 16).map((s) => [s.id, s.device]), [['gpu1-0', 'cuda:1'], ['gpu1-1', 'cuda:1']]);
+  assert.throws(() => planSlots({ GPUS: 'x' }, [], 2), /GPUS/);
+});
+
+test('remote engines come from ENGINE_URLS, alone or beside local ones', () => {
+  const slots = planSlots({ ENGINES: '0', ENGINE_URLS: 'http://10.0.0.5:9000/, http://gpu-b:9000' }, [], 2);
+  assert.deepEqual(slots.map((s) => [s.kind, s.url]), [['remote', 'http://10.0.0.5:9000'], ['remote', 'http://gpu-b:9000']]);
+  assert.throws(() => planSlots({ ENGINES: '0' }, [], 2), /no engines/);
+  assert.throws(() => planSlots({ ENGINE_URLS: 'not a url' }, [], 2));
+});
+
+test('invalid numbers stop start-up with the variable name', () => {
+  assert.throws(() => loadSupervisionConfig({ STALL_TIMEOUT_MS: 'soon' }, []), /STALL_TIMEOUT_MS/);
+  assert.equal(loadSupervisionConfig({ MAX_ATTEMPTS: '5' }, []).maxAttempts, 5);
+});
+
+test('the retry budget allows ratio x requests + min per window', () => {
+  const b = new RetryBudget(0.5, 1, 1000);
+  for (let i = 0; i < 4; i++) b.noteRequest(0);
+  const granted = Array.from({ length: 5 }, () => b.tryRetry(10)).filter(Boolean).length;
+  assert.equal(granted, 3); // 1 + 0.5 * 4
+  assert.equal(b.tryRetry(2000), true, 'the window slides');
+});
