@@ -1,8 +1,7 @@
 // Engine process entry: one ONNX Runtime session, one HTTP server. Run by the gateway as a
 // cluster worker, or on its own (`node dist/engine/main.js`) as a remote engine.
 import { resolve } from 'node:path';
-
-import { resolveModelsDir } from '../models/paths.js';
+import { ensureModels, resolveModelsDir } from '../models/fetch.js';
 import { loadEngineConfig } from './config.js';
 import type { EngineToParent } from './messages.js';
 import { EngineServer } from './server.js';
@@ -16,6 +15,9 @@ const log = (level: string, msg: string) => {
   if (level === 'debug' && !process.env.ENGINE_DEBUG) return;
   process.stderr.write(`${JSON.stringify({ time: Date.now(), level, engine: config.id, pid: process.pid, msg })}\n`);
 };
+
+// Forked by a gateway, the files were verified already; on its own (a remote engine), check them.
+if (!process.send) await ensureModels({ dir: config.modelsDir, log: (line) => log('info', line) });
 
 const thread = new SynthThread(
   {
