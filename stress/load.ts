@@ -42,6 +42,8 @@ export interface LoadRecord {
   /** ms since load start. */
   startMs: number;
   endMs: number;
+  /** Retry-After of a rejection, in seconds. */
+  retryAfterS?: number;
   /** The server cut the response visibly (reset / 5xx) rather than ending it normally. */
   visibleFailure: boolean;
 }
@@ -104,8 +106,12 @@ export class LoadRunner {
     const worker = async () => {
       while (performance.now() < deadline) {
         const rec = await this.one(false);
-        // A refused worker backs off briefly instead of hammering admission in a tight loop.
-        if (rec.outcome === 'rejected' || rec.outcome === 'badRejection') await new Promise((r) => setTimeout(r, 750));
+        // A refused worker honours Retry-After (capped, so the run keeps its pace) instead of
+        // hammering admission in a tight loop.
+        if (rec.outcome === 'rejected' || rec.outcome === 'badRejection') {
+          const wait = Math.min(5, Math.max(0.75, rec.retryAfterS ?? 0.75));
+          await new Promise((r) => setTimeout(r, wait * 1000));
+        }
       }
     };
     await Promise.all(Array.from({ length: this.o.concurrency }, worker));
@@ -150,6 +156,7 @@ export class LoadRunner {
       latencyMs: result.latencyMs,
       startMs,
       endMs,
+      retryAfterS: Number(result.headers['retry-after']) || undefined,
       visibleFailure: !result.abortedByClient && (result.status >= 500 || (result.status === 200 && !result.complete) || result.status === 0),
     };
     this.records.push(rec);
