@@ -43,7 +43,7 @@ class FrontEnd implements TextFrontEnd {
 
   async phonemize(text: string, lang: Lang): Promise<string> {
     const parts: string[] = [];
-    for (const s of splitSentences(normalizeText(text))) {
+    for (const s of splitSentences(normalizeText(text, lang))) {
       const ps = await this.piece(s, lang);
       if (ps) parts.push(ps);
     }
@@ -121,7 +121,7 @@ class FrontEnd implements TextFrontEnd {
       cur = [];
       curTokens = 0;
     };
-    for (const sentence of splitSentences(normalizeText(text))) {
+    for (const sentence of splitSentences(normalizeText(text, lang))) {
       // The first chunk is kept short so audio starts fast: a long first sentence is split at clauses.
       const limit = chunks.length === 0 && cur.length === 0 ? first : max;
       for (const u of await this.fit(sentence, lang, limit)) {

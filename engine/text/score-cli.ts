@@ -1,10 +1,12 @@
 // `npm run g2p:score [-- --verbose]`: PER and exact-match rate against misaki, per language,
-// on the tuning fixtures and the held-out fixtures.
+// on the tuning fixtures and the held-out fixtures; against misaki reading the raw sentence
+// (our deliberate normalization differences count as errors) and misaki reading our
+// normalized sentence (G2P fidelity alone).
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTextFrontEnd, type Lang } from './index.js';
 import { defaultModelsDir } from './models-dir.js';
-import { loadFixtures, scoreFixtures } from './score.js';
+import { loadFixtures, scoreFixtures, type Reference } from './score.js';
 import { Vocab } from './vocab.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -17,9 +19,9 @@ async function main(): Promise<void> {
   const vocab = Vocab.load(modelsDir);
   for (const set of ['tuning', 'heldout']) {
     const rows = loadFixtures(path.join(fixtureDir, `${set}.json`));
-    for (const lang of ['en-us', 'en-gb'] as Lang[]) {
-      const s = await scoreFixtures(fe, rows, lang, (ps) => vocab.filter(ps));
-      console.log(`${set.padEnd(8)} ${lang}  PER ${(100 * s.per).toFixed(2)}%  (${s.errors}/${s.refSymbols} symbols)  exact ${(100 * s.exactRate).toFixed(1)}% (${s.exact}/${s.sentences})`);
+    for (const [lang, ref] of [['en-us', 'raw'], ['en-gb', 'raw'], ['en-us', 'norm'], ['en-gb', 'norm']] as Array<[Lang, Reference]>) {
+      const s = await scoreFixtures(fe, rows, lang, (ps) => vocab.filter(ps), ref);
+      console.log(`${set.padEnd(8)} ${lang} vs misaki(${ref === 'raw' ? 'raw text' : 'our normalized text'})`.padEnd(52) + `PER ${(100 * s.per).toFixed(2)}%  (${s.errors}/${s.refSymbols} symbols)  exact ${(100 * s.exactRate).toFixed(1)}% (${s.exact}/${s.sentences})`);
       if (verbose) {
         for (const m of s.mismatches.sort((a, b) => b.distance - a.distance)) {
           console.log(`  [${m.distance}] ${m.text}\n      ref ${m.ref}\n      hyp ${m.hyp}`);

@@ -3,7 +3,14 @@
 import { readFileSync } from 'node:fs';
 import type { Lang, TextFrontEnd } from './index.js';
 
-export interface FixtureRow { text: string; 'en-us': string; 'en-gb': string }
+export interface FixtureRow {
+  text: string; 'en-us': string; 'en-gb': string;
+  // misaki on the text after our normalization (see scripts/g2p/make-fixtures.sh)
+  norm?: Record<Lang, string>; 'en-us-norm'?: string; 'en-gb-norm'?: string;
+}
+/** raw: misaki on the sentence as written (normalization differences count as errors);
+ * norm: misaki on our normalized text (G2P fidelity alone). */
+export type Reference = 'raw' | 'norm';
 export interface Mismatch { text: string; ref: string; hyp: string; distance: number }
 export interface Score { lang: Lang; sentences: number; refSymbols: number; errors: number; per: number; exact: number; exactRate: number; mismatches: Mismatch[] }
 
@@ -27,14 +34,18 @@ export function loadFixtures(file: string): FixtureRow[] {
 }
 
 /** Scores the front end on fixture rows; `keep` filters the reference to the model's vocabulary. */
-export async function scoreFixtures(fe: TextFrontEnd, rows: FixtureRow[], lang: Lang, keep: (ps: string) => string): Promise<Score> {
+export async function scoreFixtures(fe: TextFrontEnd, rows: FixtureRow[], lang: Lang, keep: (ps: string) => string, reference: Reference = 'raw'): Promise<Score> {
   let refSymbols = 0;
   let errors = 0;
   let exact = 0;
   const mismatches: Mismatch[] = [];
   for (const row of rows) {
-    const ref = tidy(keep(row[lang]));
-    const hyp = tidy(await fe.phonemize(row.text, lang));
+    const norm = reference === 'norm';
+    const refText = norm ? row[`${lang}-norm`] : row[lang];
+    const input = norm ? row.norm?.[lang] : row.text;
+    if (refText === undefined || input === undefined) throw new Error(`fixture row without ${reference} reference: ${row.text}`);
+    const ref = tidy(keep(refText));
+    const hyp = tidy(await fe.phonemize(input, lang));
     const r = symbols(ref);
     const d = editDistance(symbols(hyp), r);
     refSymbols += r.length;

@@ -2,7 +2,7 @@
 // Expected phonemes are misaki 0.9.4's for the same text unless a comment says otherwise.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { cleanText, normalizeAddresses } from '../../engine/text/normalize.js';
+import { cleanText, normalizeAddresses, normalizeText } from '../../engine/text/normalize.js';
 import { cardinal, decimal, ordinal, year } from '../../engine/text/num2words.js';
 import path from 'node:path';
 import { loadFixtures } from '../../engine/text/score.js';
@@ -59,15 +59,44 @@ const KINDS = [
   'Siobhan and Niamh flew in from Dublin.', // names
 ];
 
-test('each kind of text reads as misaki reads it (en-US and en-GB)', async () => {
+test('each kind of text reads as misaki reads our normalized text (en-US and en-GB)', async () => {
   const fe = await frontEnd();
   const rows = new Map(loadFixtures(path.join(fixtureDir, 'tuning.json')).map((r) => [r.text, r]));
   for (const text of KINDS) {
     const row = rows.get(text);
-    assert.ok(row, `fixture row for ${text}`);
-    assert.equal(await fe.phonemize(text, 'en-us'), row['en-us'], text);
-    assert.equal(await fe.phonemize(text, 'en-gb'), row['en-gb'], text);
+    assert.ok(row?.norm, `fixture row for ${text}`);
+    for (const lang of ['en-us', 'en-gb'] as const) {
+      assert.equal(normalizeText(text, lang), row.norm[lang], `normalized text matches the fixture: ${text}`);
+      assert.equal(await fe.phonemize(text, lang), row[`${lang}-norm`], `${lang}: ${text}`);
+    }
   }
+});
+
+test('normalization reads units, degrees, ranges, times, dates, phones, versions as a person does', () => {
+  const cases: Array<[string, string, 'en-us' | 'en-gb']> = [
+    ['The hike covered 12 km of rough ground.', 'The hike covered 12 kilometers of rough ground.', 'en-us'],
+    ['The hike covered 12 km of rough ground.', 'The hike covered 12 kilometres of rough ground.', 'en-gb'],
+    ['It weighs 1 kg.', 'It weighs 1 kilogram.', 'en-us'],
+    ['He ran the 100m in under eleven seconds.', 'He ran the 100 meters in under eleven seconds.', 'en-us'],
+    ['It was 72°F in the shade, 22°C inside.', 'It was 72 degrees Fahrenheit in the shade, 22 degrees Celsius inside.', 'en-us'],
+    ['The new engine is 3.2x faster.', 'The new engine is 3.2 times faster.', 'en-us'],
+    ['The trip takes 3-4 hours; the score was 3-2.', 'The trip takes 3 to 4 hours; the score was 3-2.', 'en-us'],
+    ['Mix 1/2 cup with 3/4 cup.', 'Mix one half cup with three quarters cup.', 'en-us'],
+    ['Breakfast is at 7:45, lunch at 12:00, tea at 4:05.', "Breakfast is at 7 45, lunch at 12 o'clock, tea at 4 oh 5.", 'en-us'],
+    ['The alarm went off at 5:00 a.m.', 'The alarm went off at 5 a.m.', 'en-us'],
+    ['The deadline is 2024-03-15.', 'The deadline is March 15th, 2024.', 'en-us'],
+    ['The deadline is 2024-03-15.', 'The deadline is 15th March 2024.', 'en-gb'],
+    ['She was born on March 3, 1988.', 'She was born on March 3rd, 1988.', 'en-us'],
+    ['It begins on 12 June 2021.', 'It begins on 12th June 2021.', 'en-gb'],
+    ['Call 555-0123 or 1-800-555-0199.', 'Call 5 5 5, 0 1 2 3 or 1, 8 0 0, 5 5 5, 0 1 9 9.', 'en-us'],
+    ['Her number is 07700 900123.', 'Her number is 0 7 7 0 0, 9 0 0 1 2 3.', 'en-gb'],
+    ['Please upgrade to version 2.10.3 now.', 'Please upgrade to version 2 point 10 point 3 now.', 'en-us'],
+    ['King Henry VIII met Louis XIV after World War II.', 'King Henry the Eighth met Louis the Fourteenth after World War 2.', 'en-us'],
+    ['The stamp costs 85p.', 'The stamp costs 85 pence.', 'en-gb'],
+    ['So 3 + 4 = 7.', 'So 3 + 4 equals 7.', 'en-us'],
+    ['Pi is 3.14 and 1,234 people paid $5.', 'Pi is 3.14 and 1,234 people paid $5.', 'en-us'],
+  ];
+  for (const [input, expected, lang] of cases) assert.equal(normalizeText(input, lang), expected, input);
 });
 
 test('en-GB uses the British lexicon and symbols', async () => {
