@@ -249,6 +249,7 @@ async function main(): Promise<number> {
         byReason: increaseByLabel(metricsBefore, metricsAfter, 'kokoro_speech_retries_total'),
       },
       engineRestarts: sumOf(metricsAfter, 'kokoro_engine_restarts_total') - sumOf(metricsBefore, 'kokoro_engine_restarts_total'),
+      encoderReplacements: sumOf(metricsAfter, 'kokoro_encoder_replacements_total') - sumOf(metricsBefore, 'kokoro_encoder_replacements_total'),
       admissionRejections: increaseByLabel(metricsBefore, metricsAfter, 'kokoro_admission_rejections_total'),
       ...timingByFormat(records),
       audioSecondsDelivered: audio,

@@ -19,8 +19,8 @@ export const DEFAULT_MIX: LoadMix = {
     ['sse', 2],
     ['file', 3],
   ],
-  abortRate: 0.06,
-  slowReaderRate: 0.06,
+  abortRate: 0.1,
+  slowReaderRate: 0.08,
 };
 
 export interface LoadRecord {

@@ -31,6 +31,7 @@ export interface Report {
   faultEvents: FaultEvent[];
   retries: { total: number; byReason: Record<string, number> };
   engineRestarts: number;
+  encoderReplacements: number;
   admissionRejections: Record<string, number>;
   latencyMs: Record<string, Quantiles>;
   ttfbMs: Record<string, Quantiles>;
@@ -134,7 +135,7 @@ export function printReport(r: Report, out: (line: string) => void): void {
   const f = r.faults;
   out(`faults: engine SIGKILL ${f.engineSigkill}, SIGSEGV ${f.engineSigsegv}, stall ${f.engineStall}, encoder kill ${f.encoderKill}, ` +
     `client abort ${f.clientAbort}, slow reader ${f.slowReader}, burst ${f.burst}, skipped ${f.skipped}`);
-  out(`retries/resumes: ${r.retries.total} ${JSON.stringify(r.retries.byReason)} · engine restarts: ${r.engineRestarts} · admission rejections: ${JSON.stringify(r.admissionRejections)}`);
+  out(`retries/resumes: ${r.retries.total} ${JSON.stringify(r.retries.byReason)} · engine restarts: ${r.engineRestarts} · encoder replacements: ${r.encoderReplacements} · admission rejections: ${JSON.stringify(r.admissionRejections)}`);
   out(`audio: ${r.audioSecondsDelivered.toFixed(1)} s delivered, ${r.audioSecondsPerSecond.toFixed(2)} audio-s per wall-s`);
   if (r.memory?.before && r.memory.after) {
     const b = r.memory.before, a = r.memory.after;
