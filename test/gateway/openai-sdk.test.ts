@@ -48,6 +48,7 @@ describe('official openai SDK against the real gateway', { timeout: 1_200_000 },
 
   before(async () => {
     gw = await startGateway({
+      apiKey: 'sk-gateway-test',
       env: {
         // A burst of 50 must wait for room, not be refused: this file tests correctness.
         QUEUE_WAIT_MS: String(REQUEST_MS),

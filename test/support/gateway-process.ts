@@ -61,6 +61,8 @@ export interface StartOptions {
   readyTimeoutMs?: number;
   /** Wait until every engine is ready, not just one (default true). */
   allReady?: boolean;
+  /** Sent as a Bearer token on the helper's own requests (when API_KEYS is set). */
+  apiKey?: string;
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -173,7 +175,8 @@ export async function startGateway(opts: StartOptions = {}): Promise<GatewayProc
   process.once('exit', onExit);
 
   const get = async (path: string, timeoutMs = 5000) => {
-    const res = await fetch(url + path, { signal: AbortSignal.timeout(timeoutMs) });
+    const headers: Record<string, string> = opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {};
+    const res = await fetch(url + path, { headers, signal: AbortSignal.timeout(timeoutMs) });
     return { status: res.status, text: await res.text() };
   };
 
@@ -197,12 +200,13 @@ export async function startGateway(opts: StartOptions = {}): Promise<GatewayProc
     async waitEngines(pred, timeoutMs, what = 'engine state') {
       const deadline = Date.now() + timeoutMs;
       let rows: EngineRow[] = [];
+      let lastError = '';
       for (;;) {
         if (exit) throw new Error(`gateway exited (${exit.code ?? exit.signal}) while waiting for ${what}\n${gw.logTail(40)}`);
-        rows = await gw.engines().catch(() => rows);
+        rows = await gw.engines().catch((e: Error) => ((lastError = e.message), rows));
         if (pred(rows)) return rows;
         if (Date.now() > deadline) {
-          throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}: ${JSON.stringify(rows)}\n${gw.logTail(40)}`);
+          throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}: ${JSON.stringify(rows)} ${lastError}\n${gw.logTail(40)}`);
         }
         await sleep(200);
       }
