@@ -14,6 +14,8 @@ interface Tok {
   isHead: boolean; currency: string | null; alias: string | null; prespace: boolean;
 }
 
+const MAX_SPAN = 16;
+const MAX_FALLBACK_CHARS = 50;
 const PUNCTS = new Set(';:,.!?—…"“”');
 const NON_QUOTE_PUNCTS = new Set(';:,.!?—…');
 const SUBTOKEN_JUNKS = new Set("',-._‘’/");
@@ -109,6 +111,15 @@ export class G2P {
   }
 
   private lexiconWord(tk: Tok, ctx: WordContext): [string, number] | [null, null] {
+    try {
+      return this.lexiconWordUnsafe(tk, ctx);
+    } catch {
+      // A rule tripping on odd input must not fail the request: espeak-ng reads the word instead.
+      return [null, null];
+    }
+  }
+
+  private lexiconWordUnsafe(tk: Tok, ctx: WordContext): [string, number] | [null, null] {
     let word = (tk.alias ?? tk.text).replaceAll('‘', "'").replaceAll('’', "'").normalize('NFKC');
     const stress = word === word.toLowerCase() ? null : this.lexicon.capStresses[word === word.toUpperCase() ? 1 : 0];
     const found = this.lexicon.getWord(word, tk.tag, stress, ctx);
@@ -117,7 +128,10 @@ export class G2P {
     return [null, null];
   }
 
+  /** espeak-ng for text no lexicon rule could read. Runs of junk longer than any word are
+   * dropped (espeak takes milliseconds per character on them). */
   private async fallback(text: string): Promise<string> {
+    if ([...text].length > MAX_FALLBACK_CHARS) return '';
     return espeakWord(text, this.british);
   }
 
@@ -195,7 +209,10 @@ export class G2P {
     let right = w.length;
     let shouldFallback = false;
     while (left < right) {
+      if (right - left > MAX_SPAN) left = right - MAX_SPAN; // longer spans can never match
       const span = w.slice(left, right);
+      // No lexicon entry spans more than a handful of sub-tokens; skipping longer spans keeps
+      // pathological input (thousands of camelCase pieces) from costing quadratic lookups.
       const blocked = span.some((t) => t.alias !== null || t.phonemes !== null);
       let ps: string | null = null;
       let merged: Tok | null = null;
@@ -221,6 +238,12 @@ export class G2P {
         }
         left = 0;
       }
+    }
+    if (shouldFallback && [...mergeText(w)].length > MAX_FALLBACK_CHARS) {
+      // Too long to be one word (a long URL path, glued text): read the unknown pieces one by one.
+      for (const tk of w) if (tk.phonemes === null) tk.phonemes = isJunk(tk.text) ? '' : await this.fallback(tk.text);
+      this.resolveStress(w);
+      return ctx;
     }
     if (shouldFallback) {
       const text = mergeText(w);

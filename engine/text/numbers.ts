@@ -82,16 +82,16 @@ export function readNumber(lex: Lexicon, word: string, currency: string | null, 
     }
   } else if (currency && currency in CURRENCIES && isCurrencyAmount(word)) {
     const units = CURRENCIES[currency];
-    let pairs: Array<[number, string]> = word.replaceAll(',', '').split('.').slice(0, 2)
-      .map((n, i) => [n ? Number(n) : 0, units[i]] as [number, string]);
+    let pairs: Array<[bigint, string]> = word.replaceAll(',', '').split('.').slice(0, 2)
+      .map((n, i) => [n ? BigInt(n) : 0n, units[i]] as [bigint, string]);
     if (pairs.length > 1) {
-      if (pairs[1][0] === 0) pairs = pairs.slice(0, 1);
-      else if (pairs[0][0] === 0) pairs = pairs.slice(1);
+      if (pairs[1][0] === 0n) pairs = pairs.slice(0, 1);
+      else if (pairs[0][0] === 0n) pairs = pairs.slice(1);
     }
     pairs.forEach(([num, unit], i) => {
       if (i > 0) push(lex.lookup('and', null, null, null));
       extend(String(num), i === 0);
-      push(Math.abs(num) !== 1 && unit !== 'pence' ? lex.stemS(unit + 's', null, null, null) : lex.lookup(unit, null, null, null));
+      push(num !== 1n && unit !== 'pence' ? lex.stemS(unit + 's', null, null, null) : lex.lookup(unit, null, null, null));
     });
   } else {
     let text: string;
