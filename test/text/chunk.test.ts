@@ -79,3 +79,15 @@ test('text with nothing to say gives no chunks', async () => {
   const some = await fe.chunk('... Hi!', 'en-us');
   assert.equal(some.length, 1);
 });
+
+test('odd input never throws and never yields an empty or oversized chunk', async () => {
+  const fe = await frontEnd();
+  const odd = ['a'.repeat(3000), 'Ab'.repeat(300), '9'.repeat(40), '$' + '9'.repeat(30) + '.99', '£.5', '--5', "''''", '…'.repeat(20),
+    '😀 hello 你好 мир', '12:99 99:99 2024-13-45', 'http:// www. @@@ # % & + @', '1..2 .5.5.5 -1.-2', "I'm'nt'd've", '\u0000\u0001 ﬁ ²³'];
+  for (const text of odd) {
+    for (const lang of ['en-us', 'en-gb'] as const) {
+      checkBounds(await fe.chunk(text, lang), MAX_TOKENS);
+      assert.equal(typeof (await fe.phonemize(text, lang)), 'string');
+    }
+  }
+});
