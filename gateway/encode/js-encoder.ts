@@ -13,6 +13,9 @@ export class JsEncoder implements Encoder {
   private heldBytes = 0;
   private closed = false;
   private waitingForRead: { resolve: () => void; reject: (err: Error) => void } | undefined;
+  /** Streaming wav: the header goes out with the first audio, so no byte (and no HTTP 200)
+   *  leaves before there is audio; a request that fails first still gets a clean error. */
+  private headerPending: boolean;
 
   constructor(
     readonly format: 'wav' | 'pcm',
@@ -20,7 +23,13 @@ export class JsEncoder implements Encoder {
   ) {
     this.output = new Readable({ read: () => this.resumeWriter() });
     this.output.on('error', () => {}); // see FfmpegEncoder: never crash on an unheard error
-    if (streaming && format === 'wav') this.output.push(wavHeader());
+    this.headerPending = streaming && format === 'wav';
+  }
+
+  private pushHeaderOnce(): void {
+    if (!this.headerPending) return;
+    this.headerPending = false;
+    this.output.push(wavHeader());
   }
 
   write(samples: Int16Array): Promise<void> {
@@ -31,6 +40,7 @@ export class JsEncoder implements Encoder {
       this.heldBytes += bytes.length;
       return Promise.resolve();
     }
+    this.pushHeaderOnce();
     if (this.output.push(bytes)) return Promise.resolve();
     // Backpressure: the chunk is queued; resolve once the reader asks for more.
     return new Promise((resolve, reject) => (this.waitingForRead = { resolve, reject }));
@@ -39,6 +49,7 @@ export class JsEncoder implements Encoder {
   end(): void {
     if (this.closed) return;
     this.closed = true;
+    this.pushHeaderOnce();
     if (!this.streaming) {
       if (this.format === 'wav') this.output.push(wavHeader(this.heldBytes));
       for (const b of this.held.splice(0)) this.output.push(b);
