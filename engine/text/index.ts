@@ -41,13 +41,9 @@ class FrontEnd implements TextFrontEnd {
     return this.vocab.filter(await this.engine(lang).phonemize(text), this.log);
   }
 
+  /** Exactly what the model is fed: the phonemes of every chunk, joined by a space. */
   async phonemize(text: string, lang: Lang): Promise<string> {
-    const parts: string[] = [];
-    for (const s of splitSentences(normalizeText(text, lang))) {
-      const ps = await this.piece(s, lang);
-      if (ps) parts.push(ps);
-    }
-    return parts.join(' ');
+    return (await this.chunk(text, lang)).map((c) => c.phonemes).join(' ');
   }
 
   private async unit(text: string, lang: Lang): Promise<Unit | null> {
