@@ -25,14 +25,12 @@ async function start(): Promise<void> {
     cacheDir: config.runtimeCacheDir,
     log,
   });
-  model = await loadKokoroModel(runtime.ort, {
-    modelPath: config.modelPath,
-    threads: config.threads,
-    device: config.device,
-    log,
-  });
+  // The session loads on ONNX Runtime's threads while the lexicons parse here: start both.
+  [model, text] = await Promise.all([
+    loadKokoroModel(runtime.ort, { modelPath: config.modelPath, threads: config.threads, device: config.device, log }),
+    createTextFrontEnd({ modelsDir: config.modelsDir, log }),
+  ]);
   voices = new VoiceStore(join(config.modelsDir, 'voices'));
-  text = await createTextFrontEnd({ modelsDir: config.modelsDir, log });
   // Warm-up: the first run allocates the arena and is several times slower than the rest.
   const warm = await text.chunk('Warming up.', 'en-us');
   const first = voices.names.values().next().value as string;

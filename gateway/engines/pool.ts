@@ -71,7 +71,12 @@ export class EnginePool implements SpeechSource {
     let next = 0; // first chunk not yet received whole
     let samples = 0;
     let last: Engine | undefined;
+    // MAX_ATTEMPTS bounds attempts in a row that brought no new chunk: a long request that
+    // meets several unrelated engine failures but advances each time is not given up on
+    // (up to a hard cap of 4x), while one that keeps failing at the same chunk is.
+    let fruitless = 0;
     for (let attempt = 1; ; attempt++) {
+      const startedAt = next;
       const engine = await this.acquireEngine(signal, last);
       last = engine;
       engine.inFlight++;
@@ -101,7 +106,8 @@ export class EnginePool implements SpeechSource {
         if (fatal) throw fatal;
         this.onEngineFailure(engine, err);
         this.metrics?.retries.inc({ reason: err.reason });
-        if (attempt >= this.config.maxAttempts || !this.budget.tryRetry()) {
+        fruitless = next > startedAt ? 1 : fruitless + 1;
+        if (fruitless >= this.config.maxAttempts || attempt >= 4 * this.config.maxAttempts || !this.budget.tryRetry()) {
           this.log('error', 'request failed; no retries left', { requestId: job.requestId, attempts: attempt, reason: err.reason, chunk: next });
           throw unavailable(`Speech synthesis failed after ${attempt} attempt(s) (${err.reason}).`, 5);
         }
