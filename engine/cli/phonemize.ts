@@ -2,7 +2,8 @@
 // model is fed) for every line of stdin.
 import { createInterface } from 'node:readline';
 import { createTextFrontEnd, type Lang } from '../text/index.js';
-import { defaultModelsDir } from '../text/models-dir.js';
+import { ensureModels } from '../../models/fetch.js';
+import { defaultModelsDir, TEXT_FILES } from '../text/models-dir.js';
 
 function parseLang(argv: string[]): Lang {
   const i = argv.indexOf('--lang');
@@ -17,8 +18,10 @@ function parseLang(argv: string[]): Lang {
 async function main(): Promise<void> {
   const lang = parseLang(process.argv.slice(2));
   const verbose = process.argv.includes('--verbose');
+  const modelsDir = defaultModelsDir();
+  await ensureModels({ dir: modelsDir, files: TEXT_FILES, log: (l) => process.stderr.write(`${l}\n`) });
   const fe = await createTextFrontEnd({
-    modelsDir: defaultModelsDir(),
+    modelsDir,
     log: verbose ? (level, msg) => process.stderr.write(`[${level}] ${msg}\n`) : undefined,
   });
   const started = process.hrtime.bigint();
