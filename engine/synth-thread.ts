@@ -21,6 +21,8 @@ export interface ThreadInfo {
 export class SynthThread {
   private readonly worker: Worker;
   private readonly waiters: Waiter[] = [];
+  /** Set by terminate(): the thread's exit is then expected, not a loss. */
+  private terminating = false;
   readonly ready: Promise<ThreadInfo>;
 
   constructor(
@@ -47,7 +49,9 @@ export class SynthThread {
       });
     });
     this.worker.on('error', (err) => onExit(err));
-    this.worker.on('exit', (code) => onExit(new Error(`inference thread exited with code ${code}`)));
+    this.worker.on('exit', (code) => {
+      if (!this.terminating) onExit(new Error(`inference thread exited with code ${code}`));
+    });
   }
 
   private call(msg: ToWorker): Promise<FromWorker> {
@@ -72,6 +76,7 @@ export class SynthThread {
   }
 
   terminate(): Promise<number> {
+    this.terminating = true;
     return this.worker.terminate();
   }
 }

@@ -61,7 +61,8 @@ async function main(): Promise<void> {
     log,
   });
   const pool = new EnginePool(supervisor, supervision, log, metrics);
-  const admission = new AdmissionControl(loadAdmissionConfig(env), metrics);
+  const capacity = supervision.slots.reduce((n, s) => n + s.maxInFlight, 0);
+  const admission = new AdmissionControl(loadAdmissionConfig(env, capacity), metrics);
   const voiceNames = listVoiceNames(join(modelsDir, 'voices'));
 
   const app = buildApp({

@@ -10,12 +10,16 @@ export interface SlotSpec {
   threads: number;
   /** Remote engines: their base URL. */
   url?: string;
+  /** Requests routed to this engine at once (it interleaves them chunk by chunk). */
+  maxInFlight: number;
 }
+
+// A CPU engine runs ~3x realtime per thread: two streams each stay ahead of playback.
+// A GPU engine is tens of times faster. Remote engines: unknown, a middle value.
+const DEFAULT_INFLIGHT = { cpu: 2, gpu: 8, remote: 4 };
 
 export interface SupervisionConfig {
   slots: SlotSpec[];
-  /** Requests routed to one engine at once. */
-  perEngineInFlight: number;
   healthIntervalMs: number;
   healthTimeoutMs: number;
   /** Consecutive failed checks that take an engine out of rotation. */
@@ -69,10 +73,12 @@ export function planSlots(env: Env, detectedGpus: number[], cores = availablePar
   if (gpus.some((g) => !Number.isInteger(g) || g < 0)) throw new Error(`GPUS must be a comma list of GPU indexes, got '${env.GPUS}'`);
   const perGpu = num(env, 'ENGINES_PER_GPU', 1, 1);
   const threadsEnv = env.ENGINE_THREADS?.trim();
+  const inflight = (kind: keyof typeof DEFAULT_INFLIGHT) =>
+    env.ENGINE_MAX_INFLIGHT?.trim() ? num(env, 'ENGINE_MAX_INFLIGHT', 1, 1) : DEFAULT_INFLIGHT[kind];
 
   if (engines !== '0' && gpus.length > 0 && (engines === 'auto' || env.GPUS)) {
     for (const g of gpus) {
-      for (let k = 0; k < perGpu; k++) slots.push({ id: `gpu${g}-${k}`, kind: 'local', device: `cuda:${g}`, threads: threadsEnv ? num(env, 'ENGINE_THREADS', 1, 1) : 1 });
+      for (let k = 0; k < perGpu; k++) slots.push({ id: `gpu${g}-${k}`, kind: 'local', device: `cuda:${g}`, threads: threadsEnv ? num(env, 'ENGINE_THREADS', 1, 1) : 1, maxInFlight: inflight('gpu') });
     }
   } else if (engines !== '0') {
     // CPU: on this 2-core class of machine two 1-thread engines beat one 2-thread engine on
@@ -80,12 +86,12 @@ export function planSlots(env: Env, detectedGpus: number[], cores = availablePar
     const count = engines === 'auto' ? Math.max(2, Math.floor(cores / 2)) : num(env, 'ENGINES', 2, 1);
     if (!Number.isInteger(count)) throw new Error(`ENGINES must be a whole number or 'auto', got '${engines}'`);
     const threads = threadsEnv ? num(env, 'ENGINE_THREADS', 1, 1) : Math.max(1, Math.floor(cores / count));
-    for (let i = 0; i < count; i++) slots.push({ id: `cpu${i}`, kind: 'local', device: 'cpu', threads });
+    for (let i = 0; i < count; i++) slots.push({ id: `cpu${i}`, kind: 'local', device: 'cpu', threads, maxInFlight: inflight('cpu') });
   }
   const urls = (env.ENGINE_URLS ?? '').split(',').map((u) => u.trim()).filter(Boolean);
   urls.forEach((url, i) => {
     const parsed = new URL(url); // throws on a malformed URL, at start-up
-    slots.push({ id: `remote${i}`, kind: 'remote', device: 'remote', threads: 0, url: parsed.origin });
+    slots.push({ id: `remote${i}`, kind: 'remote', device: 'remote', threads: 0, url: parsed.origin, maxInFlight: inflight('remote') });
   });
   if (slots.length === 0) throw new Error('no engines configured: set ENGINES or ENGINE_URLS');
   return slots;
@@ -94,7 +100,6 @@ export function planSlots(env: Env, detectedGpus: number[], cores = availablePar
 export function loadSupervisionConfig(env: Env, detectedGpus: number[]): SupervisionConfig {
   return {
     slots: planSlots(env, detectedGpus),
-    perEngineInFlight: num(env, 'ENGINE_MAX_INFLIGHT', 4, 1),
     healthIntervalMs: num(env, 'HEALTH_INTERVAL_MS', 2000, 50),
     healthTimeoutMs: num(env, 'HEALTH_TIMEOUT_MS', 1000, 10),
     healthFall: num(env, 'HEALTH_FALL', 2, 1),
@@ -114,11 +119,15 @@ export function loadSupervisionConfig(env: Env, detectedGpus: number[]): Supervi
   };
 }
 
-/** Defaults reflect encoder cost per audio second (see bench:gateway): pcm and wav are free. */
-export function loadAdmissionConfig(env: Env): AdmissionConfig {
+/**
+ * `capacity` is what the engines take at once (the sum of their in-flight caps): by default the
+ * global limit equals it, so requests beyond it wait in the admission queue (429 when it is full
+ * or the wait runs out), not in front of busy engines. Per-format defaults reflect encoder cost.
+ */
+export function loadAdmissionConfig(env: Env, capacity = 32): AdmissionConfig {
   const f = (format: AudioFormat, fallback: number) => num(env, `LIMIT_${format.toUpperCase()}`, fallback, 1);
   return {
-    global: num(env, 'MAX_CONCURRENT', 32, 1),
+    global: num(env, 'MAX_CONCURRENT', Math.max(1, capacity), 1),
     perFormat: { mp3: f('mp3', 16), opus: f('opus', 16), aac: f('aac', 16), flac: f('flac', 16), wav: f('wav', 32), pcm: f('pcm', 32) },
     queueSize: num(env, 'QUEUE_SIZE', 64, 0),
     maxWaitMs: num(env, 'QUEUE_WAIT_MS', 30_000, 0),

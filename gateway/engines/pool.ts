@@ -30,18 +30,22 @@ export class EnginePool implements SpeechSource {
 
   /** The least-loaded ready engine with room, or null; `avoid` (the engine that just failed) only as a last resort. */
   private pick(avoid?: Engine): Engine | null {
-    const open = this.supervisor.engines.filter((e) => e.routable && e.inFlight < this.config.perEngineInFlight);
+    const open = this.supervisor.engines.filter((e) => e.routable && e.inFlight < e.spec.maxInFlight);
     const preferred = open.filter((e) => e !== avoid);
     const candidates = preferred.length > 0 ? preferred : open;
     return candidates.reduce<Engine | null>((best, e) => (best === null || e.inFlight < best.inFlight ? e : best), null);
   }
 
-  /** Waits up to engineWaitMs for an engine with room; 503 when none comes. */
-  private async acquireEngine(signal: AbortSignal, exclude?: Engine): Promise<Engine> {
-    const deadline = Date.now() + this.config.engineWaitMs;
+  /**
+   * An engine with room. Waits while engines are ready but full (admission bounds how many
+   * wait); 503 only when no engine at all has been ready for engineWaitMs.
+   */
+  private async acquireEngine(signal: AbortSignal, avoid?: Engine): Promise<Engine> {
+    let deadline = Date.now() + this.config.engineWaitMs;
     for (;;) {
-      const e = this.pick(exclude);
+      const e = this.pick(avoid);
       if (e) return e;
+      if (this.supervisor.engines.some((x) => x.routable)) deadline = Date.now() + this.config.engineWaitMs;
       const left = deadline - Date.now();
       if (left <= 0) {
         this.metrics?.admissionRejections.inc({ reason: 'no_engine' });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { loadSupervisionConfig, planSlots } from '../../gateway/engines/config.js';
+import { loadAdmissionConfig, loadSupervisionConfig, planSlots } from '../../gateway/engines/config.js';
 import { RetryBudget } from '../../gateway/engines/retry-budget.js';
 
 test('auto on a CPU machine: two 1-thread engines on 2 cores, more on bigger machines', () => {
@@ -20,6 +20,14 @@ test('remote engines come from ENGINE_URLS, alone or beside local ones', () => {
   assert.deepEqual(slots.map((s) => [s.kind, s.url]), [['remote', 'http://10.0.0.5:9000'], ['remote', 'http://gpu-b:9000']]);
   assert.throws(() => planSlots({ ENGINES: '0' }, [], 2), /no engines/);
   assert.throws(() => planSlots({ ENGINE_URLS: 'not a url' }, [], 2));
+});
+
+test('in-flight caps per engine kind, and the admission limit follows the engines capacity', () => {
+  assert.deepEqual(planSlots({}, [], 2).map((s) => s.maxInFlight), [2, 2]);
+  assert.deepEqual(planSlots({}, [0], 16).map((s) => s.maxInFlight), [8]);
+  assert.deepEqual(planSlots({ ENGINE_MAX_INFLIGHT: '3' }, [], 2).map((s) => s.maxInFlight), [3, 3]);
+  assert.equal(loadAdmissionConfig({}, 4).global, 4);
+  assert.equal(loadAdmissionConfig({ MAX_CONCURRENT: '10' }, 4).global, 10);
 });
 
 test('invalid numbers stop start-up with the variable name', () => {

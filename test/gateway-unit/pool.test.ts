@@ -32,7 +32,7 @@ async function fakeEngine(id: string, behaviour: Behaviour, seen: SynthesizeRequ
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   servers.push(server);
-  const e = new Engine({ id, kind: 'remote', device: 'cpu', threads: 1 }, 100);
+  const e = new Engine({ id, kind: 'remote', device: 'cpu', threads: 1, maxInFlight: 4 }, 100);
   e.client = new EngineClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
   e.state = 'ready';
   return e;
@@ -133,4 +133,15 @@ test('no ready engine within ENGINE_WAIT_MS: 503 with Retry-After', async () => 
   const t0 = Date.now();
   await assert.rejects(collect(pool), (e: ApiError) => e.status === 503 && (e.retryAfter ?? 0) >= 1);
   assert.ok(Date.now() - t0 >= 150);
+});
+
+test('engines that are ready but full make a request wait, not fail', async () => {
+  const a = await fakeEngine('a', serve(), []);
+  a.inFlight = 4; // at its cap
+  const pool = new EnginePool(fakeSupervisor([a]) as unknown as Supervisor, config, () => {});
+  setTimeout(() => {
+    a.inFlight = 0; // a slot frees up after more than ENGINE_WAIT_MS (200 ms)
+  }, 400);
+  const events = await collect(pool);
+  assert.equal(events.filter((e) => e.type === 'audio').length, CHUNKS);
 });
