@@ -9,12 +9,13 @@
 // Fixed work per measurement (the same requests for every layout), sized to ~30-60 s each on
 // a quiet 2-core machine.
 //
-//   npm run bench:scale -- [--quick] [--sentences] [--voice V] [--json FILE]
+//   npm run bench:scale -- [--quick] [--sentences] [--overhead-only] [--voice V] [--json FILE]
 // --sentences: each text is only the first sentence of its paragraph (a smoke run of every
 // code path in a fraction of the time; its figures are not the benchmark's).
 import { SAMPLE_RATE } from '../engine/protocol.js';
 import { Flags, finish, fmt, median, mib, ms, percentile, runMain, sum, table, warnIfBusy } from './lib/common.js';
-import { engineSynthesize, gatewaySpeech } from './lib/http.js';
+import { engineRaw, engineSynthesize, gatewaySpeech } from './lib/http.js';
+import { startReplayEngine } from './lib/replay-engine.js';
 import { startGateway, waitEngineIdle, type GatewayProc } from './lib/procs.js';
 import { PARAGRAPHS, SHORT } from './texts.js';
 
@@ -59,7 +60,9 @@ async function main(): Promise<void> {
     { engines: 2, threads: 1 },
     { engines: 2, threads: 2 },
   ];
-  const loads = [
+  const overheadOnly = flags.has('--overhead-only');
+  if (overheadOnly) layouts.splice(1);
+  const loads = overheadOnly ? [] : [
     { concurrency: 4, requests: quick ? 4 : 8 },
     { concurrency: 1, requests: quick ? 1 : 3 },
   ];
@@ -74,6 +77,7 @@ async function main(): Promise<void> {
   const overhead = { pairs: 0, addedMs: [] as number[], directFirstMs: [] as number[], gatewayFirstMs: [] as number[],
     direct: { audioSeconds: 0, wallSeconds: 0 }, gateway: { audioSeconds: 0, wallSeconds: 0 } };
   const rows: LayoutRow[] = [];
+  const replay = { pairs: quick ? 20 : 200, addedMs: [] as number[], directFirstMs: [] as number[], gatewayFirstMs: [] as number[] };
 
   for (const [li, layout] of layouts.entries()) {
     console.log(`\n== ${layout.engines} engine(s) × ${layout.threads} thread(s) ==`);
@@ -130,6 +134,34 @@ async function main(): Promise<void> {
           }
         }
       }
+      if (li === 0) {
+        // The gateway alone: a replay engine (recorded frames, no inference) behind a gateway
+        // with ENGINES=0 ENGINE_URLS=<replay>, against the replay engine asked directly.
+        const frames = await engineRaw(g.engines[0]!.url!, { text: SHORT, voice, speed: 1 });
+        const stub = await startReplayEngine(frames);
+        let rgw: GatewayProc | undefined;
+        try {
+          rgw = await startGateway({ engines: 0, threads: 1, expectEngines: 1, env: { ENGINES: '0', ENGINE_URLS: stub.origin } });
+          const body = { model: 'kokoro', input: SHORT, voice, response_format: 'pcm', stream: true };
+          // Warm-up: JIT and connections (with 10 requests the first pairs were still ~15 ms slower).
+          for (let i = 0; i < 60; i++) await gatewaySpeech(rgw.origin, body);
+          console.log(`overhead vs a replay engine: ${replay.pairs} paired requests (pcm, recorded ${frames.length}-byte frame stream)`);
+          for (let i = 0; i < replay.pairs; i++) {
+            let d = NaN;
+            let w = NaN;
+            for (const side of i % 2 ? ['gateway', 'direct'] : ['direct', 'gateway']) {
+              if (side === 'direct') d = (await engineSynthesize(stub.origin, { text: SHORT, voice, speed: 1 })).firstAudioMs;
+              else w = (await gatewaySpeech(rgw.origin, body)).firstByteMs;
+            }
+            replay.directFirstMs.push(d);
+            replay.gatewayFirstMs.push(w);
+            replay.addedMs.push(w - d);
+          }
+        } finally {
+          await rgw?.stop();
+          await stub.close();
+        }
+      }
       // Every text's duration is known before mp3 is measured (mp3 bytes are not samples).
       for (const t of texts) {
         if (!samplesOf.has(t)) samplesOf.set(t, (await speech(t, 'pcm')).bytes / 2);
@@ -168,16 +200,27 @@ async function main(): Promise<void> {
     throughputRatio: NaN,
   };
   oh.throughputRatio = oh.gatewayAudioPerSecond / oh.directAudioPerSecond;
-  table(`gateway overhead (1 engine × 2 threads; pcm; ${oh.pairs} paired first-byte requests; throughput 4 concurrent over ${texts.length} paragraphs × ${overheadRounds} round(s))`,
+  const rp = {
+    pairs: replay.addedMs.length,
+    addedP50Ms: percentile(replay.addedMs, 50),
+    addedP99Ms: percentile(replay.addedMs, 99),
+    directFirstP50Ms: median(replay.directFirstMs),
+    gatewayFirstP50Ms: median(replay.gatewayFirstMs),
+  };
+  table(`gateway overhead (pcm; real engine: 1 engine × 2 threads, first byte paired, throughput 4 concurrent over ${texts.length} paragraphs × ${overheadRounds} round(s))`,
     ['figure', 'value', 'target', 'met'],
     [
-      ['added ms to first byte, p50', fmt(oh.addedP50Ms, 2), '< 1 ms', oh.addedP50Ms < 1 ? 'yes' : 'NO'],
-      [`added ms to first byte, p99 (n=${oh.pairs})`, fmt(oh.addedP99Ms, 2), '', ''],
-      ['first byte p50: direct / gateway ms', `${ms(oh.directFirstP50Ms)} / ${ms(oh.gatewayFirstP50Ms)}`, '', ''],
+      [`replay engine: added ms to first byte, p50 (n=${rp.pairs})`, fmt(rp.addedP50Ms, 2), '< 1 ms', rp.addedP50Ms < 1 ? 'yes' : 'NO'],
+      [`replay engine: added ms to first byte, p99 (n=${rp.pairs})`, fmt(rp.addedP99Ms, 2), '', ''],
+      ['replay engine: first byte p50, direct / gateway ms', `${fmt(rp.directFirstP50Ms, 2)} / ${fmt(rp.gatewayFirstP50Ms, 2)}`, '', ''],
+      [`real engine: added ms to first byte, p50 (n=${oh.pairs})`, fmt(oh.addedP50Ms, 2), '< 1 ms', oh.addedP50Ms < 1 ? 'yes' : 'NO'],
+      [`real engine: added ms to first byte, p99 (n=${oh.pairs})`, fmt(oh.addedP99Ms, 2), '', ''],
+      ['real engine: first byte p50, direct / gateway ms', `${ms(oh.directFirstP50Ms)} / ${ms(oh.gatewayFirstP50Ms)}`, '', ''],
       ['audio s/s: direct / gateway', `${fmt(oh.directAudioPerSecond)} / ${fmt(oh.gatewayAudioPerSecond)}`, '', ''],
       ['throughput ratio gateway / direct', fmt(oh.throughputRatio, 3), '≥ 0.97', oh.throughputRatio >= 0.97 ? 'yes' : 'NO'],
     ],
-    'added ms = gateway first pcm byte − direct first audio frame complete, per pair; inference noise of the first chunk is in it.');
+    'added ms = gateway first pcm byte − direct first audio frame complete, per pair. The replay engine (recorded frames, no\n' +
+    'inference) isolates the gateway; with the real engine the first chunk\'s run-to-run noise is in every pair.');
   const base = rows.find((r) => r.engines === 1 && r.threads === 2 && r.concurrency === 4);
   table('aggregate throughput, mp3 (audio seconds per wall second)',
     ['layout', 'concurrent', 'requests', 'audio s', 'wall s', 'audio s/s', 'vs 1×2 @4', `vs ${FASTKOKORO_REFERENCE} ref`, 'first byte p50/max ms', 'engine peak RSS MiB'],
@@ -188,7 +231,7 @@ async function main(): Promise<void> {
     ]),
     `ref = fastkokoro's ${FASTKOKORO_REFERENCE} audio s/s on this machine as quoted in issue 6 (not measured in this run); aim ≥ 1.3x with 4 concurrent.`);
   for (const w of warnings) console.log(`WARNING: ${w}`);
-  finish('scale', flags, { quick, sentencesOnly: flags.has('--sentences'), voice, texts: texts.length, overhead: oh, overheadSamples: { addedMs: overhead.addedMs }, layouts: rows, warnings });
+  finish('scale', flags, { quick, sentencesOnly: flags.has('--sentences'), voice, texts: texts.length, overhead: oh, replayOverhead: rp, overheadSamples: { addedMs: overhead.addedMs, replayAddedMs: replay.addedMs }, layouts: rows, warnings });
 }
 
 runMain(main);

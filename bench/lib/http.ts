@@ -185,3 +185,20 @@ export function gatewaySpeech(
     req.end(payload);
   });
 }
+
+/** The raw frame stream of one whole synthesis (to replay it later without inference). */
+export function engineRaw(origin: string, body: SynthesizeRequest): Promise<Buffer> {
+  const payload = Buffer.from(JSON.stringify(body));
+  return new Promise((resolve, reject) => {
+    const req = request(`${origin}/synthesize`, {
+      method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': payload.length },
+    }, (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (d: Buffer) => parts.push(d));
+      res.on('end', () => (res.statusCode === 200 ? resolve(Buffer.concat(parts)) : reject(new Error(`engine answered ${res.statusCode}`))));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}

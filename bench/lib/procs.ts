@@ -125,6 +125,8 @@ export interface GatewayProc {
 /** Spawns dist/gateway/main.js with ENGINES × ENGINE_THREADS on loopback; waits until every engine is ready. */
 export async function startGateway(opts: {
   engines: number; threads: number; env?: Record<string, string>; timeoutMs?: number;
+  /** Engine rows to wait for (default `engines`; remote engines from ENGINE_URLS count too). */
+  expectEngines?: number;
 }): Promise<GatewayProc> {
   const port = await freePort();
   const child = spawn(process.execPath, [resolve(DIST, 'gateway/main.js')], {
@@ -157,7 +159,7 @@ export async function startGateway(opts: {
       const r = await getJson<{ engines: EngineRow[] }>(`${origin}/v1/engines`, 2000);
       engines = r.body.engines ?? [];
       for (const e of engines) if (e.pid) trackPid(e.pid);
-      if (engines.length === opts.engines && engines.every((e) => e.state === 'ready' && e.url)) break;
+      if (engines.length === (opts.expectEngines ?? opts.engines) && engines.every((e) => e.state === 'ready' && e.url)) break;
     } catch { /* not listening yet */ }
     await sleep(200);
   }
