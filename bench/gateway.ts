@@ -5,7 +5,7 @@
 //      that engine's own first-chunk time for the same text, asked directly (target ≤ 1.2×);
 //  (b) encoder CPU seconds per audio second per format (bench/encoders.ts's measurement);
 //  (c) time to first byte with the warm encoder pool against a gateway started with
-//      ENCODER_POOL_SIZE=0.
+//      ENCODER_POOL=0.
 // Both gateways run at once (ENGINES=1 each) and are asked in turn, one request at a time;
 // every request is cut after its first byte and the next waits until the engine is idle, so
 // no request queues behind another's leftover chunk.
@@ -62,12 +62,12 @@ async function main(): Promise<void> {
   try {
     [pooled, cold] = await Promise.all([
       startGateway({ engines: 1, threads }),
-      startGateway({ engines: 1, threads, env: { ENCODER_POOL_SIZE: '0' } }),
+      startGateway({ engines: 1, threads, env: { ENCODER_POOL: '0' } }),
     ]);
     const engine = pooled.engines[0]!.url!;
     const coldEngine = cold.engines[0]!.url!;
     console.log(`gateway (warm pool) pid ${pooled.pid} ${pooled.origin}, engine pid ${pooled.engines[0]!.pid} ${engine} runtime ${pooled.engines[0]!.runtime}`);
-    console.log(`gateway (ENCODER_POOL_SIZE=0) pid ${cold.pid} ${cold.origin}, engine pid ${cold.engines[0]!.pid} ${coldEngine}`);
+    console.log(`gateway (ENCODER_POOL=0) pid ${cold.pid} ${cold.origin}, engine pid ${cold.engines[0]!.pid} ${coldEngine}`);
 
     const speech = (gw: GatewayProc, format: AudioFormat) => gatewaySpeech(gw.origin,
       { model: 'kokoro', input: text, voice, response_format: format, stream: true },
@@ -140,7 +140,7 @@ async function main(): Promise<void> {
     const c = median(coldFirst[f]!);
     return { format: f, warmPoolMs: w, noPoolMs: c, savedMs: c - w, ratio: w / c };
   });
-  table(`(c) time to first byte: warm pool vs ENCODER_POOL_SIZE=0, median of ${reps}`,
+  table(`(c) time to first byte: warm pool vs ENCODER_POOL=0, median of ${reps}`,
     ['format', 'warm pool ms', 'no pool ms', 'saved ms', 'warm / none'],
     rowsC.map((r) => [r.format, ms(r.warmPoolMs), ms(r.noPoolMs), ms(r.savedMs), fmt(r.ratio)]),
     'two engines of the same size; the difference also holds the two engines\' first-chunk noise.');
