@@ -17,7 +17,6 @@ export interface EngineConfig {
   heartbeatMs: number;
   maxBodyBytes: number;
   upgradeLib: string;
-  runtimeCacheDir?: string;
 }
 
 function int(value: string | undefined, fallback: number, name: string): number {
@@ -41,6 +40,5 @@ export function loadEngineConfig(env: NodeJS.ProcessEnv, defaultModelsDir: strin
     heartbeatMs: int(env.ENGINE_HEARTBEAT_MS, 1000, 'ENGINE_HEARTBEAT_MS') || 1000,
     maxBodyBytes: 8 * 1024 * 1024,
     upgradeLib: join(modelsDir, 'runtime', 'libonnxruntime.so.1.32.0'),
-    runtimeCacheDir: env.KOKORO_CACHE_DIR ? join(env.KOKORO_CACHE_DIR, 'runtime') : undefined,
   };
 }

@@ -8,7 +8,6 @@ import { EngineServer } from './server.js';
 import { SynthThread } from './synth-thread.js';
 import { listVoiceNames } from './voices.js';
 
-
 const config = loadEngineConfig(process.env, resolveModelsDir());
 const tell = (msg: EngineToParent) => process.send?.(msg);
 const log = (level: string, msg: string) => {
@@ -26,7 +25,6 @@ const thread = new SynthThread(
     threads: config.threads,
     device: config.device,
     upgradeLib: config.upgradeLib,
-    runtimeCacheDir: config.runtimeCacheDir,
   },
   log,
   (err) => {

@@ -8,7 +8,6 @@ export interface WorkerConfig {
   threads: number;
   device: string;
   upgradeLib?: string;
-  runtimeCacheDir?: string;
 }
 
 export type ToWorker =

@@ -22,7 +22,6 @@ async function start(): Promise<void> {
   const runtime = loadRuntime({
     upgradeLib: config.upgradeLib,
     stockOnly: config.device !== 'cpu',
-    cacheDir: config.runtimeCacheDir,
     log,
   });
   // The session loads on ONNX Runtime's threads while the lexicons parse here: start both.

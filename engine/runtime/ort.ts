@@ -9,8 +9,8 @@
 // line. GPU engines always use the stock package: its CUDA provider is built for 1.30.
 import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { cacheRoot } from '../../models/paths.js';
 import { retargetVersionNeed } from './elf-version.js';
 
 export type Ort = typeof import('onnxruntime-node');
@@ -29,9 +29,7 @@ const UPGRADE_VERSION = '1.32.0';
 const NATIVE_DIR = `bin/napi-v6/${process.platform}/${process.arch}`;
 
 export function defaultRuntimeCacheDir(env = process.env): string {
-  if (env.KOKORO_CACHE_DIR) return join(env.KOKORO_CACHE_DIR, 'runtime');
-  const base = env.XDG_CACHE_HOME || join(homedir(), '.cache');
-  return join(base, 'kokoro-gateway', 'runtime');
+  return join(env.KOKORO_CACHE_DIR || cacheRoot(env), 'runtime');
 }
 
 /** A package's root folder (some packages do not export their package.json). */
