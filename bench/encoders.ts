@@ -5,8 +5,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
-import { createEncoderFactory, resolveFfmpeg, type PooledEncoderFactory } from '../gateway/encode/index.js';
-import { AUDIO_FORMATS, type AudioFormat } from '../gateway/types.js';
+import { createEncoderFactory, resolveFfmpeg, type PooledEncoderFactory } from '../audio/encode/index.js';
+import { AUDIO_FORMATS, type AudioFormat } from '../audio/encode/types.js';
 
 const RATE = 24000;
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;

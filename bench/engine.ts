@@ -14,18 +14,16 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadKokoroModel } from '../engine/inference.js';
-import { SAMPLE_RATE } from '../engine/protocol.js';
 import { loadRuntime } from '../engine/runtime/ort.js';
 import { createTextFrontEnd } from '../engine/text/index.js';
 import { VoiceStore } from '../engine/voices.js';
 import { detectPython, runChild } from './lib/children.js';
-import {
-  DIST, Flags, REPO_ROOT, finish, fmt, max, median, mib, modelsDir, ms, runMain, table, warnIfBusy,
-} from './lib/common.js';
+import { DIST, Flags, REPO_ROOT, finish, fmt, max, median, mib, modelsDir, ms, runMain, table, warnIfBusy } from './lib/common.js';
 import { runText, warmUp, type DirectJob, type DirectOutput, type DirectRun, type TextInput } from './lib/direct.js';
 import { engineSynthesize, type EngineStreamTiming } from './lib/http.js';
 import { startEngine } from './lib/procs.js';
 import { ENGINE_TEXTS, wordCount } from './texts.js';
+import { SAMPLE_RATE } from '../protocol/constants.js';
 
 interface Row {
   threads: number;

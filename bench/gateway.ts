@@ -11,14 +11,14 @@
 // no request queues behind another's leftover chunk.
 //
 //   npm run bench:gateway -- [--quick] [--reps N] [--threads T] [--voice V] [--seconds S] [--json FILE]
-import { createEncoderFactory } from '../gateway/encode/index.js';
-import { AUDIO_FORMATS, type AudioFormat } from '../gateway/types.js';
-import { WAV_HEADER_BYTES } from '../gateway/encode/wav-header.js';
+import { createEncoderFactory } from '../audio/encode/index.js';
+import { WAV_HEADER_BYTES } from '../audio/encode/wav-header.js';
 import { measureEncoder } from './encoders.js';
 import { Flags, finish, fmt, median, ms, runMain, sleep, table, warnIfBusy } from './lib/common.js';
 import { engineSynthesize, gatewaySpeech, getJson } from './lib/http.js';
 import { startGateway, waitEngineIdle, type GatewayProc } from './lib/procs.js';
 import { PARAGRAPH, wordCount } from './texts.js';
+import { AUDIO_FORMATS, type AudioFormat } from '../audio/encode/types.js';
 
 const FFMPEG_FORMATS: AudioFormat[] = ['mp3', 'opus', 'aac', 'flac'];
 

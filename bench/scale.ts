@@ -12,12 +12,12 @@
 //   npm run bench:scale -- [--quick] [--sentences] [--overhead-only] [--voice V] [--json FILE]
 // --sentences: each text is only the first sentence of its paragraph (a smoke run of every
 // code path in a fraction of the time; its figures are not the benchmark's).
-import { SAMPLE_RATE } from '../engine/protocol.js';
 import { Flags, finish, fmt, median, mib, ms, percentile, runMain, sum, table, warnIfBusy } from './lib/common.js';
 import { engineRaw, engineSynthesize, gatewaySpeech } from './lib/http.js';
 import { startReplayEngine } from './lib/replay-engine.js';
 import { startGateway, waitEngineIdle, type GatewayProc } from './lib/procs.js';
 import { PARAGRAPHS, SHORT } from './texts.js';
+import { SAMPLE_RATE } from '../protocol/constants.js';
 
 const FASTKOKORO_REFERENCE = 4.6; // audio s per s on this 2-core machine, issue 6 (not measured here)
 

@@ -3,7 +3,7 @@
 import { resolve } from 'node:path';
 import { ensureModels, resolveModelsDir } from '../models/fetch.js';
 import { loadEngineConfig } from './config.js';
-import type { EngineToParent } from './messages.js';
+import type { EngineToParent } from '../protocol/engine-ipc.js';
 import { EngineServer } from './server.js';
 import { SynthThread } from './synth-thread.js';
 import { listVoiceNames } from './voices.js';

@@ -1,13 +1,12 @@
 // The engine's HTTP face (engine/protocol.ts): /synthesize streams frames, /health and
 // /voices answer from this thread while the inference thread works.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import {
-  encodeAudio, encodeChunkStart, encodeEnd, encodeError, encodeHeartbeat,
-  type EngineError, type EngineHealth, type Lang, type SynthesizeRequest,
-} from './protocol.js';
+import { encodeAudio, encodeChunkStart, encodeEnd, encodeError, encodeHeartbeat, type EngineError, type EngineHealth, type SynthesizeRequest } from '../protocol/engine-wire.js';
 import { ChunkScheduler, type ChunkJob } from './scheduler.js';
 import { EngineJobError, type SynthThread, type ThreadInfo } from './synth-thread.js';
 import { parseVoiceSpec, voiceInfo, voiceLang, VoiceError } from './voices.js';
+import { type Lang } from '../protocol/constants.js';
+import { isValidSpeed, SPEED_MAX, SPEED_MIN } from '../protocol/constants.js';
 
 export interface EngineServerOptions {
   thread: SynthThread;
@@ -152,7 +151,7 @@ export class EngineServer {
       throw err;
     }
     const speed = b.speed ?? 1;
-    if (typeof speed !== 'number' || !(speed >= 0.25 && speed <= 4)) return { code: 'invalid_speed', message: 'speed must be between 0.25 and 4.0', param: 'speed' };
+    if (!isValidSpeed(speed)) return { code: 'invalid_speed', message: `speed must be between ${SPEED_MIN} and ${SPEED_MAX}`, param: 'speed' };
     const lang = b.lang ?? voiceLang(parts[0]!.name);
     if (lang !== 'en-us' && lang !== 'en-gb') return { code: 'invalid_voice', message: 'only English voices (a*, b*) can be spoken by this engine', param: 'voice' };
     const fromChunk = b.fromChunk ?? 0;

@@ -1,6 +1,7 @@
 // Messages between the engine's I/O thread (engine/server.ts) and its inference thread
 // (engine/synth-worker.ts). Internal to one engine process.
-import type { EngineError, Lang } from './protocol.js';
+import type { EngineError } from '../protocol/engine-wire.js';
+import { type Lang } from '../protocol/constants.js';
 
 export interface WorkerConfig {
   modelsDir: string;

@@ -1,8 +1,9 @@
 // The I/O thread's handle on the inference thread: starts it and turns its replies into
 // promises. The worker answers jobs strictly in order, so replies match a FIFO of waiters.
 import { Worker } from 'node:worker_threads';
-import type { EngineError, Lang } from './protocol.js';
+import type { EngineError } from '../protocol/engine-wire.js';
 import type { FromWorker, ToWorker, WorkerConfig } from './synth-messages.js';
+import { type Lang } from '../protocol/constants.js';
 
 export class EngineJobError extends Error {
   constructor(readonly error: EngineError) {

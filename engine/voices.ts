@@ -3,7 +3,8 @@
 // so no name can reach a file outside the voices directory.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Lang, VoiceInfo } from './protocol.js';
+import type { VoiceInfo } from '../protocol/engine-wire.js';
+import { type Lang } from '../protocol/constants.js';
 
 export const STYLE_DIM = 256;
 export const PACK_ROWS = 510;

@@ -3,8 +3,9 @@
 // leaves is dropped. A freed slot goes to the oldest waiter whose format has room, so one
 // saturated format never blocks the others.
 import { overloaded } from './errors.js';
-import type { Admission, AudioFormat, Release } from './types.js';
+import type { Admission, Release } from './types.js';
 import type { GatewayMetrics } from './metrics.js';
+import { type AudioFormat } from '../audio/encode/types.js';
 
 export interface AdmissionLimits {
   global: number;

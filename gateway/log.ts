@@ -1,7 +1,7 @@
 // Structured logging (pino). Input text and API keys never reach a log line: the request
 // serializer keeps method, url and id only, and authorization headers are redacted anyway.
 import { pino, type Logger } from 'pino';
-import type { AudioFormat } from './types.js';
+import { type AudioFormat } from '../audio/encode/types.js';
 
 export function createLogger(level: string = process.env.LOG_LEVEL ?? 'info'): Logger {
   return pino({

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { ensureModels, resolveModelsDir } from '../models/fetch.js';
 import { AdmissionControl } from './admission.js';
 import { loadConfig } from './config.js';
-import { createEncoderFactory, poolSizesFromEnv, resolveFfmpeg } from './encode/index.js';
+import { createEncoderFactory, poolSizesFromEnv, resolveFfmpeg } from '../audio/encode/index.js';
 import { loadAdmissionConfig, loadSupervisionConfig } from './engines/config.js';
 import { EnginePool } from './engines/pool.js';
 import { Supervisor } from './engines/supervisor.js';

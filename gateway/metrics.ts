@@ -2,7 +2,7 @@
 // Node's process metrics. The HTTP front drives the request metrics; supervision, admission
 // and the encoder pool drive the rest through the named fields.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { AudioFormat } from './types.js';
+import { type AudioFormat } from '../audio/encode/types.js';
 
 /** Idle encoders waiting per format, read at scrape time. */
 export type EncoderPoolSizes = () => Partial<Record<AudioFormat, number>>;

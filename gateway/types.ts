@@ -1,10 +1,8 @@
 // Types shared by the gateway's modules: the HTTP front, admission, the engine pool and
 // the encoders. Engine wire types live in engine/protocol.ts.
-import type { Readable } from 'node:stream';
-import type { Lang } from '../engine/protocol.js';
+import type { AudioFormat } from '../audio/encode/types.js';
+import type { Lang } from '../protocol/constants.js';
 
-export const AUDIO_FORMATS = ['mp3', 'opus', 'aac', 'flac', 'wav', 'pcm'] as const;
-export type AudioFormat = (typeof AUDIO_FORMATS)[number];
 
 /** What the front asks the engine pool for, after validation and voice mapping. */
 export interface SpeechJob {
@@ -28,30 +26,6 @@ export type SpeechEvent =
  */
 export interface SpeechSource {
   synthesize(job: SpeechJob, signal: AbortSignal): AsyncIterable<SpeechEvent>;
-}
-
-export interface EncoderOptions {
-  /** false: the whole file is produced at end() with exact sizes (a wav header with real lengths). */
-  streaming: boolean;
-}
-
-/** One request's encoder: nothing in it is ever shared with another request. */
-export interface Encoder {
-  readonly format: AudioFormat;
-  /** Encoded bytes; ends once the container is complete. Errors if the encoder dies. */
-  readonly output: Readable;
-  /** PID of the encoder process, if it is one (wav and pcm are written in JS). */
-  readonly pid: number | undefined;
-  /** Feed one whole chunk of s16le mono 24 kHz samples; resolves when accepted. */
-  write(samples: Int16Array): Promise<void>;
-  /** No more input: finish the container. */
-  end(): void;
-  /** Stop at once and release everything (client gone, request failed). */
-  destroy(): void;
-}
-
-export interface EncoderFactory {
-  create(format: AudioFormat, options: EncoderOptions): Promise<Encoder>;
 }
 
 /** Admission hands out slots; release exactly once. */

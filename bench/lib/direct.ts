@@ -4,7 +4,7 @@
 // both libraries are libonnxruntime.so.1, and the loader would hand the second binding the
 // first library). ort_python.py reads the same input file.
 import type { KokoroModel } from '../../engine/inference.js';
-import { SAMPLE_RATE } from '../../engine/protocol.js';
+import { SAMPLE_RATE } from '../../protocol/constants.js';
 
 export interface ChunkInput {
   tokens: number[];

@@ -3,7 +3,8 @@
 // after the first request; times are performance.now() milliseconds from just before the
 // request is sent.
 import { Agent, request } from 'node:http';
-import { FrameDecoder, FrameKind, SAMPLE_RATE, type SynthesizeRequest } from '../../engine/protocol.js';
+import { FrameDecoder, FrameKind, type SynthesizeRequest } from '../../protocol/engine-wire.js';
+import { SAMPLE_RATE } from '../../protocol/constants.js';
 
 export const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 

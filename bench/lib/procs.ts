@@ -3,8 +3,8 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
-import type { EngineToParent } from '../../engine/messages.js';
-import type { EngineHealth } from '../../engine/protocol.js';
+import type { EngineToParent } from '../../protocol/engine-ipc.js';
+import type { EngineHealth } from '../../protocol/engine-wire.js';
 import { DIST, modelsDir, procStatusBytes, sleep, stopPid, track, trackPid } from './common.js';
 import { getJson } from './http.js';
 

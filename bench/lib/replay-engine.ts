@@ -3,7 +3,7 @@
 // engine, at once. With no inference in the path, the gateway's added latency is not buried
 // under the first chunk's run-to-run noise.
 import { createServer, type Server } from 'node:http';
-import type { EngineHealth } from '../../engine/protocol.js';
+import type { EngineHealth } from '../../protocol/engine-wire.js';
 
 export interface ReplayEngine {
   origin: string;

@@ -1,9 +1,10 @@
 // `npm run phonemize -- [--lang en-us|en-gb]`: one line of Kokoro phonemes (exactly what the
 // model is fed) for every line of stdin.
 import { createInterface } from 'node:readline';
-import { createTextFrontEnd, type Lang } from '../text/index.js';
+import { createTextFrontEnd } from '../text/index.js';
 import { ensureModels } from '../../models/fetch.js';
 import { defaultModelsDir, TEXT_FILES } from '../text/models-dir.js';
+import { type Lang } from '../../protocol/constants.js';
 
 function parseLang(argv: string[]): Lang {
   const i = argv.indexOf('--lang');

@@ -5,13 +5,14 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { finished } from 'node:stream/promises';
 import { ensureModels, resolveModelsDir } from '../../models/fetch.js';
-import { createEncoderFactory } from '../../gateway/encode/index.js';
-import { AUDIO_FORMATS, type AudioFormat } from '../../gateway/types.js';
+import { createEncoderFactory } from '../../audio/encode/index.js';
 import { loadKokoroModel, toInt16 } from '../inference.js';
-import { SAMPLE_RATE } from '../protocol.js';
 import { loadRuntime } from '../runtime/ort.js';
 import { createTextFrontEnd } from '../text/index.js';
 import { parseVoiceSpec, voiceLang, VoiceStore } from '../voices.js';
+import { AUDIO_FORMATS, type AudioFormat } from '../../audio/encode/types.js';
+import { SAMPLE_RATE } from '../../protocol/constants.js';
+import { isValidSpeed, SPEED_MAX, SPEED_MIN } from '../../protocol/constants.js';
 
 const USAGE = 'usage: npm run speak -- [--voice af_heart] [--speed 1] [--format wav] [--threads N] --out FILE [TEXT]';
 
@@ -41,7 +42,7 @@ async function main(): Promise<void> {
   const format = (values.format ?? out.split('.').pop() ?? 'wav') as AudioFormat;
   if (!AUDIO_FORMATS.includes(format)) throw new Error(`unknown format '${format}' (use ${AUDIO_FORMATS.join(', ')})`);
   const speed = Number(values.speed);
-  if (!(speed >= 0.25 && speed <= 4)) throw new Error('--speed must be between 0.25 and 4');
+  if (!isValidSpeed(speed)) throw new Error(`--speed must be between ${SPEED_MIN} and ${SPEED_MAX}`);
   const text = positionals.length ? positionals.join(' ') : await readStdin();
   if (!text.trim()) throw new Error('no text: pass it as an argument or on stdin');
 

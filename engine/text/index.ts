@@ -5,16 +5,15 @@ import { Lexicon } from './lexicon.js';
 import { normalizeText } from './normalize.js';
 import { splitClauses, splitSentences } from './sentences.js';
 import { Vocab, type Log } from './vocab.js';
+import { MAX_CHUNK_TOKENS, type Lang } from '../../protocol/constants.js';
 
 export interface PreparedChunk { index: number; text: string; phonemes: string; tokens: number[] }
 export interface ChunkOptions { maxTokens?: number; firstChunkTokens?: number; targetTokens?: number }
 export interface TextFrontEnd {
-  phonemize(text: string, lang: 'en-us' | 'en-gb'): Promise<string>;
-  chunk(text: string, lang: 'en-us' | 'en-gb', opts?: ChunkOptions): Promise<PreparedChunk[]>;
+  phonemize(text: string, lang: Lang): Promise<string>;
+  chunk(text: string, lang: Lang, opts?: ChunkOptions): Promise<PreparedChunk[]>;
 }
-export type Lang = 'en-us' | 'en-gb';
-
-export const MAX_TOKENS = 510;
+export type { Lang };
 export const DEFAULT_FIRST_CHUNK_TOKENS = 80;
 export const DEFAULT_TARGET_TOKENS = 200;
 
@@ -104,7 +103,7 @@ class FrontEnd implements TextFrontEnd {
   }
 
   async chunk(text: string, lang: Lang, opts: ChunkOptions = {}): Promise<PreparedChunk[]> {
-    const max = Math.max(1, Math.min(MAX_TOKENS, Math.floor(opts.maxTokens ?? MAX_TOKENS)));
+    const max = Math.max(1, Math.min(MAX_CHUNK_TOKENS, Math.floor(opts.maxTokens ?? MAX_CHUNK_TOKENS)));
     const first = Math.max(1, Math.min(max, Math.floor(opts.firstChunkTokens ?? DEFAULT_FIRST_CHUNK_TOKENS)));
     const target = Math.max(1, Math.min(max, Math.floor(opts.targetTokens ?? DEFAULT_TARGET_TOKENS)));
     const chunks: PreparedChunk[] = [];

@@ -4,7 +4,7 @@
 // misaki's own rules then read, so every phoneme still comes from misaki's lexicon and rules.
 // Numbers, money, ordinals, years, percentages and acronyms are left to misaki's rules.
 
-export type NormLang = 'en-us' | 'en-gb';
+import type { Lang } from '../../protocol/constants.js';
 
 /** Collapses whitespace, removes control characters. Keeps blank lines as paragraph breaks. */
 export function cleanText(text: string): string {
@@ -54,13 +54,13 @@ const UNITS: Record<string, [string, string, string, string]> = {
   kwh: ['kilowatt hour', 'kilowatt hours', 'kilowatt hour', 'kilowatt hours'],
 };
 
-function unitWord(unit: string, amount: string, lang: NormLang): string {
+function unitWord(unit: string, amount: string, lang: Lang): string {
   const forms = UNITS[unit.toLowerCase()];
   const one = /^[-+]?1(\.0+)?$/.test(amount.replaceAll(',', ''));
   return forms[(lang === 'en-gb' ? 2 : 0) + (one ? 0 : 1)];
 }
 
-export function normalizeUnits(text: string, lang: NormLang): string {
+export function normalizeUnits(text: string, lang: Lang): string {
   // Case-sensitive where a letter means something else in upper case (M, G, L are rarely units).
   const keys = Object.keys(UNITS).sort((a, b) => b.length - a.length).map((k) => k.replace('/', '\\/')).join('|');
   const re = new RegExp(`(?<![\\w.])(\\d[\\d,]*(?:\\.\\d+)?) ?(${keys}|KB|MB|GB|TB|GHz|MHz|kHz|Hz|kW|kWh)(?![\\w/])`, 'g');
@@ -109,7 +109,7 @@ const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 
 const ordinalSuffix = (d: number): string => (d % 100 >= 11 && d % 100 <= 13 ? 'th' : ['th', 'st', 'nd', 'rd'][d % 10] ?? 'th');
 
 /** ISO dates and "March 3" read with ordinal days, in the order each variety says them. */
-export function normalizeDates(text: string, lang: NormLang): string {
+export function normalizeDates(text: string, lang: Lang): string {
   const months = MONTHS.join('|');
   return text
     .replace(/(?<![\w-])(\d{4})-(\d{2})-(\d{2})(?![\w-])/g, (m, y: string, mo: string, d: string) => {
@@ -158,7 +158,7 @@ export function normalizePence(text: string): string {
   return text.replace(/(?<![\w.£$€])(\d+)p(?!\w)/g, '$1 pence');
 }
 
-export function normalizeText(text: string, lang: NormLang = 'en-us'): string {
+export function normalizeText(text: string, lang: Lang = 'en-us'): string {
   let t = cleanText(text);
   t = normalizeAddresses(t);
   t = normalizeDates(t, lang);

@@ -4,10 +4,11 @@
 // normalized sentence (G2P fidelity alone).
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createTextFrontEnd, type Lang } from './index.js';
+import { createTextFrontEnd } from './index.js';
 import { defaultModelsDir } from './models-dir.js';
 import { loadFixtures, scoreFixtures, type Reference } from './score.js';
 import { Vocab } from './vocab.js';
+import { type Lang } from '../../protocol/constants.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const fixtureDir = path.join(repoRoot, 'test/fixtures/g2p');

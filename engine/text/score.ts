@@ -1,7 +1,8 @@
 // Phoneme error rate against misaki's reference phonemes: Levenshtein distance over symbols
 // (code points), spaces ignored, stress marks counted as symbols.
 import { readFileSync } from 'node:fs';
-import type { Lang, TextFrontEnd } from './index.js';
+import type { TextFrontEnd } from './index.js';
+import { type Lang } from '../../protocol/constants.js';
 
 export interface FixtureRow {
   text: string; 'en-us': string; 'en-gb': string;

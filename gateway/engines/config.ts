@@ -1,6 +1,6 @@
 // Supervision, routing and retry settings, from the environment. Documented in the README.
 import { availableParallelism } from 'node:os';
-import type { AudioFormat } from '../types.js';
+import { type AudioFormat } from '../../audio/encode/types.js';
 
 export interface SlotSpec {
   id: string;

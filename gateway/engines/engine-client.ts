@@ -5,7 +5,7 @@
 import { Pool } from 'undici';
 import {
   FrameDecoder, FrameKind, type EngineError, type EngineHealth, type Frame, type SynthesizeRequest,
-} from '../../engine/protocol.js';
+} from '../../protocol/engine-wire.js';
 
 export type FailureReason =
   | 'connect' // could not reach the engine

@@ -3,7 +3,7 @@
 // another ready engine from the first chunk not yet received whole. Every engine splits the
 // same text into the same chunks, so the stream the caller sees is seamless. Attempts per
 // request are bounded and a retry budget stops a retry storm.
-import { FrameKind, type SynthesizeRequest } from '../../engine/protocol.js';
+import { FrameKind, type SynthesizeRequest } from '../../protocol/engine-wire.js';
 import { ApiError, badRequest, unavailable } from '../errors.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { SpeechEvent, SpeechJob, SpeechSource } from '../types.js';

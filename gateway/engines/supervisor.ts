@@ -5,7 +5,7 @@
 // (SIGSTOP, a wedged process) or whose chunk hangs is killed and restarted.
 import cluster, { type Worker } from 'node:cluster';
 import { EventEmitter } from 'node:events';
-import type { EngineToParent } from '../../engine/messages.js';
+import type { EngineToParent } from '../../protocol/engine-ipc.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { SlotSpec, SupervisionConfig } from './config.js';
 import { EngineClient } from './engine-client.js';

@@ -6,7 +6,7 @@ import { voiceLang } from '../../engine/voices.js';
 import type { GatewayConfig } from '../config.js';
 import { createLogger } from '../log.js';
 import type { GatewayMetrics } from '../metrics.js';
-import type { Admission, EncoderFactory, SpeechSource } from '../types.js';
+import type { Admission, SpeechSource } from '../types.js';
 import { requireApiKey } from './auth.js';
 import { registerErrorHandling } from './error-handling.js';
 import { echoRequestId, genRequestId } from './request-id.js';
@@ -14,6 +14,7 @@ import { engineProxyRoutes } from './routes/engine-proxy.js';
 import { infoRoutes } from './routes/info.js';
 import { probeRoutes } from './routes/probes.js';
 import { SPEECH_PATH, speechRoutes } from './routes/speech.js';
+import { type EncoderFactory } from '../../audio/encode/types.js';
 
 export interface AppDeps {
   config: GatewayConfig;

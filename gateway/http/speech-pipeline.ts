@@ -5,7 +5,8 @@
 // visible). The admission slot is released exactly once and the encoder never outlives the call.
 import { finished } from 'node:stream/promises';
 import { ApiError } from '../errors.js';
-import type { Admission, AudioFormat, Encoder, EncoderFactory, SpeechJob, SpeechSource } from '../types.js';
+import type { Admission, SpeechJob, SpeechSource } from '../types.js';
+import { type AudioFormat, type Encoder, type EncoderFactory } from '../../audio/encode/types.js';
 
 export interface PipelineDeps {
   source: SpeechSource;

@@ -1,10 +1,11 @@
 // Validation of POST /v1/audio/speech bodies. Hand-written rather than a JSON schema so every
 // 400 names the parameter at fault in OpenAI's words, and so NUL bytes and hostile voice
 // names are refused before anything else sees them.
-import type { Lang } from '../../engine/protocol.js';
 import { badRequest } from '../errors.js';
-import { AUDIO_FORMATS, type AudioFormat } from '../types.js';
 import { resolveVoice } from './voice-map.js';
+import { type Lang } from '../../protocol/constants.js';
+import { AUDIO_FORMATS, type AudioFormat } from '../../audio/encode/types.js';
+import { isValidSpeed, SPEED_MAX, SPEED_MIN } from '../../protocol/constants.js';
 
 /** Model names accepted; all of them run Kokoro-82M. */
 export const SPEECH_MODELS = ['tts-1', 'tts-1-hd', 'gpt-4o-mini-tts', 'kokoro'] as const;
@@ -75,7 +76,7 @@ export function parseSpeechRequest(body: unknown, limits: SpeechLimits): SpeechR
   let speed = 1;
   if (b.speed !== undefined && b.speed !== null) {
     if (typeof b.speed !== 'number' || !Number.isFinite(b.speed)) throw wrongType('speed', 'number', b.speed);
-    if (b.speed < 0.25 || b.speed > 4) throw badRequest("Invalid value for 'speed': it must be between 0.25 and 4.0.", 'speed');
+    if (!isValidSpeed(b.speed)) throw badRequest(`Invalid value for 'speed': it must be between ${SPEED_MIN} and ${SPEED_MAX.toFixed(1)}.`, 'speed');
     speed = b.speed;
   }
 

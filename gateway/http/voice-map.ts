@@ -1,8 +1,8 @@
 // OpenAI voice names → Kokoro voices, and the checks every voice spec passes before it
 // reaches an engine. Only English voices (a* American, b* British) can be phonemized.
 import { parseVoiceSpec, VoiceError, voiceLang } from '../../engine/voices.js';
-import type { Lang } from '../../engine/protocol.js';
 import { badRequest } from '../errors.js';
+import { type Lang } from '../../protocol/constants.js';
 
 /** The one table of OpenAI voice names and the Kokoro voice each speaks with. */
 export const OPENAI_VOICES: Readonly<Record<string, string>> = Object.freeze({

@@ -3,9 +3,9 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { DamagedAudioError, decodeToPcm } from '../../gateway/encode/decode.js';
-import type { AudioFormat } from '../../gateway/types.js';
+import { DamagedAudioError, decodeToPcm } from '../../harness/audio/decode.js';
 import { parseWav, RATE, s16 } from './pcm.js';
+import { type AudioFormat } from '../../audio/encode/types.js';
 
 export interface Decoded {
   samples: Int16Array;

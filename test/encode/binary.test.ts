@@ -5,8 +5,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { resolveFfmpeg } from '../../gateway/encode/index.js';
-import { removeStaleTempFiles } from '../../gateway/encode/stale-files.js';
+import { resolveFfmpeg } from '../../audio/encode/index.js';
+import { removeStaleTempFiles } from '../../audio/encode/stale-files.js';
 
 test('resolveFfmpeg names a binary that runs, and where it came from', () => {
   const ff = resolveFfmpeg();

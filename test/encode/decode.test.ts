@@ -2,9 +2,10 @@
 // (an Ogg stream without its last page, an MP3 cut mid-frame).
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { DamagedAudioError, createEncoderFactory, decodeToPcm } from '../../gateway/encode/index.js';
-import type { AudioFormat } from '../../gateway/types.js';
+import { createEncoderFactory } from '../../audio/encode/index.js';
+import { DamagedAudioError, decodeToPcm } from '../../harness/audio/index.js';
 import { encode, sineSweep } from './helpers.js';
+import { type AudioFormat } from '../../audio/encode/types.js';
 
 const factory = createEncoderFactory({ poolSize: 0 });
 after(() => factory.close());

@@ -5,9 +5,9 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { createEncoderFactory } from '../../gateway/encode/index.js';
-import type { Encoder } from '../../gateway/types.js';
+import { createEncoderFactory } from '../../audio/encode/index.js';
 import { collect, processAlive, sineSweep, waitFor } from './helpers.js';
+import { type Encoder } from '../../audio/encode/types.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'enc-test-'));
 const factory = createEncoderFactory({ poolSize: 0, tmpDir: dir });

@@ -1,6 +1,6 @@
 // Signals, stream collection and process checks shared by the encoder tests.
 import { readdirSync, readFileSync } from 'node:fs';
-import type { Encoder } from '../../gateway/types.js';
+import { type Encoder } from '../../audio/encode/types.js';
 
 export const RATE = 24000;
 

@@ -2,9 +2,10 @@
 // audio (the Kokoro-FastAPI failure was encoders sharing state across requests).
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { createEncoderFactory, decodeToPcm, leadingSamples } from '../../gateway/encode/index.js';
-import type { AudioFormat } from '../../gateway/types.js';
+import { createEncoderFactory, leadingSamples } from '../../audio/encode/index.js';
+import { decodeToPcm } from '../../harness/audio/index.js';
 import { correlation, encode, sineSweep } from './helpers.js';
+import { type AudioFormat } from '../../audio/encode/types.js';
 
 const factory = createEncoderFactory({ poolSize: 0 });
 after(() => factory.close());

@@ -2,9 +2,9 @@
 // pooled child is the one a request gets.
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { createEncoderFactory } from '../../gateway/encode/index.js';
-import type { FfmpegChild } from '../../gateway/encode/ffmpeg-process.js';
-import { WarmPool } from '../../gateway/encode/warm-pool.js';
+import { createEncoderFactory } from '../../audio/encode/index.js';
+import type { FfmpegChild } from '../../audio/encode/ffmpeg-process.js';
+import { WarmPool } from '../../audio/encode/warm-pool.js';
 import { collect, feed, ffmpegChildren, processAlive, sineSweep, waitFor } from './helpers.js';
 
 /** A stand-in child whose death the test controls. */

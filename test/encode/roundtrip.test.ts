@@ -3,11 +3,10 @@
 // signal (correlation after the encoder's fixed leading delay).
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import {
-  createEncoderFactory, decodeToPcm, frameSamples, leadingSamples,
-} from '../../gateway/encode/index.js';
-import { AUDIO_FORMATS } from '../../gateway/types.js';
+import { createEncoderFactory, frameSamples, leadingSamples } from '../../audio/encode/index.js';
+import { decodeToPcm } from '../../harness/audio/index.js';
 import { correlation, encode, rms, sineSweep } from './helpers.js';
+import { AUDIO_FORMATS } from '../../audio/encode/types.js';
 
 const N = 2 * 24000 + 3211; // not a multiple of any codec frame
 const input = sineSweep(N, 150, 3000);

@@ -1,8 +1,8 @@
 // wav and pcm are written in JS: check the bytes themselves.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { createEncoderFactory } from '../../gateway/encode/index.js';
-import { contentTypeFor } from '../../gateway/encode/index.js';
+import { createEncoderFactory } from '../../audio/encode/index.js';
+import { contentTypeFor } from '../../audio/encode/index.js';
 import { encode, sineSweep } from './helpers.js';
 
 const factory = createEncoderFactory({ poolSize: 0 });

@@ -2,11 +2,12 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { FrameKind, SAMPLE_RATE, type EngineHealth, type Frame } from '../../engine/protocol.js';
+import { FrameKind, type EngineHealth, type Frame } from '../../protocol/engine-wire.js';
 import { getJson, startEngine, synthesize, type EngineProcess } from '../support/engine-process.js';
 import { listVoiceNames } from '../../engine/voices.js';
 import { modelsDir } from '../support/paths.js';
 import { existsSync } from 'node:fs';
+import { SAMPLE_RATE } from '../../protocol/constants.js';
 
 let engine: EngineProcess;
 before(async () => {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { loadKokoroModel } from '../../engine/inference.js';
-import { FrameKind, type EngineHealth, type Frame } from '../../engine/protocol.js';
+import { FrameKind, type EngineHealth, type Frame } from '../../protocol/engine-wire.js';
 import { loadRuntime } from '../../engine/runtime/ort.js';
 import { getJson, startEngine, synthesize, type EngineProcess } from '../support/engine-process.js';
 import { TINY_DEFAULT_SAMPLES_PER_TOKEN, writeTinyKokoroModel } from '../support/tiny-model.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   encodeAudio, encodeChunkStart, encodeEnd, encodeError, encodeHeartbeat, FrameDecoder, FrameKind, type Frame,
-} from '../../engine/protocol.js';
+} from '../../protocol/engine-wire.js';
 
 const stream = (): Buffer =>
   Buffer.concat([

@@ -3,7 +3,8 @@
 import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiError } from '../../gateway/errors.js';
-import type { Admission, AudioFormat, Encoder, EncoderFactory, EncoderOptions, Release, SpeechEvent, SpeechJob, SpeechSource } from '../../gateway/types.js';
+import type { Admission, Release, SpeechEvent, SpeechJob, SpeechSource } from '../../gateway/types.js';
+import { type AudioFormat, type Encoder, type EncoderFactory, type EncoderOptions } from '../../audio/encode/types.js';
 
 export const CHUNK_SAMPLES = 2400; // 100 ms at 24 kHz
 

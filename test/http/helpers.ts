@@ -3,8 +3,8 @@ import { pino } from 'pino';
 import { loadConfig, type GatewayConfig } from '../../gateway/config.js';
 import { buildApp } from '../../gateway/http/app.js';
 import { createMetrics } from '../../gateway/metrics.js';
-import type { EncoderFactory } from '../../gateway/types.js';
 import { FakeAdmission, FakeEncoders, FakeSource, type EncoderPlan, type FakeSourceOptions } from './fakes.js';
+import { type EncoderFactory } from '../../audio/encode/types.js';
 
 export const VOICES = ['af_heart', 'af_alloy', 'af_bella', 'am_adam', 'am_echo', 'bm_fable', 'bf_emma', 'jf_alpha', 'zf_xiaobei'];
 

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
-import { createEncoderFactory, decodeToPcm, leadingSamples, frameSamples } from '../../gateway/encode/index.js';
+import { createEncoderFactory, leadingSamples, frameSamples } from '../../audio/encode/index.js';
+import { decodeToPcm } from '../../harness/audio/index.js';
 import { expectedPcm } from './fakes.js';
 import { testApp } from './helpers.js';
 

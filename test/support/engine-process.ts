@@ -2,8 +2,8 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { FrameDecoder, type EngineHealth, type Frame, type SynthesizeRequest } from '../../engine/protocol.js';
-import type { EngineToParent } from '../../engine/messages.js';
+import { FrameDecoder, type EngineHealth, type Frame, type SynthesizeRequest } from '../../protocol/engine-wire.js';
+import type { EngineToParent } from '../../protocol/engine-ipc.js';
 import { distDir, modelsDir } from './paths.js';
 
 export interface EngineProcess {

@@ -1,9 +1,10 @@
 // Chunking: the 510-token bound, whole words only, determinism, a short first chunk.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createTextFrontEnd, MAX_TOKENS, type PreparedChunk } from '../../engine/text/index.js';
+import { createTextFrontEnd, type PreparedChunk } from '../../engine/text/index.js';
 import { normalizeText } from '../../engine/text/normalize.js';
 import { frontEnd, modelsDir } from './models.js';
+import { MAX_CHUNK_TOKENS } from '../../protocol/constants.js';
 
 const PARAGRAPH = 'The lighthouse keeper climbed the spiral stairs every evening, counting each of the one hundred and twelve steps, ' +
   'and when he reached the lamp room he wiped the glass, trimmed the wick, and wrote the time in a leather notebook. ' +
@@ -31,7 +32,7 @@ test('chunks never exceed 510 tokens and never split a word', async () => {
   const fe = await frontEnd();
   const chunks = await fe.chunk(LONG, 'en-us');
   assert.ok(chunks.length >= 6, `several chunks (${chunks.length})`);
-  checkBounds(chunks, MAX_TOKENS);
+  checkBounds(chunks, MAX_CHUNK_TOKENS);
   // Every word of the (normalized) input appears, whole and in order, across the chunk texts.
   assert.deepEqual(chunks.flatMap((c) => words(c.text)), words(normalizeText(LONG, 'en-us')));
 });
@@ -42,7 +43,7 @@ test('a smaller maxTokens is honoured, even for a sentence without punctuation',
   checkBounds(chunks, 64);
   assert.deepEqual(chunks.flatMap((c) => words(c.text)), words(normalizeText(LONG, 'en-gb')));
   // maxTokens above the model's limit is capped at 510.
-  checkBounds(await fe.chunk(LONG, 'en-us', { maxTokens: 5000, targetTokens: 5000 }), MAX_TOKENS);
+  checkBounds(await fe.chunk(LONG, 'en-us', { maxTokens: 5000, targetTokens: 5000 }), MAX_CHUNK_TOKENS);
 });
 
 test('the first chunk is short and later chunks are packed towards the target', async () => {
@@ -86,7 +87,7 @@ test('odd input never throws and never yields an empty or oversized chunk', asyn
     '😀 hello 你好 мир', '12:99 99:99 2024-13-45', 'http:// www. @@@ # % & + @', '1..2 .5.5.5 -1.-2', "I'm'nt'd've", '\u0000\u0001 ﬁ ²³'];
   for (const text of odd) {
     for (const lang of ['en-us', 'en-gb'] as const) {
-      checkBounds(await fe.chunk(text, lang), MAX_TOKENS);
+      checkBounds(await fe.chunk(text, lang), MAX_CHUNK_TOKENS);
       assert.equal(typeof (await fe.phonemize(text, lang)), 'string');
     }
   }

@@ -4,15 +4,15 @@
 // error response; a failure after it cuts the connection so the client sees truncation.
 import { PassThrough } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { SAMPLE_RATE } from '../../../engine/protocol.js';
 import { ApiError } from '../../errors.js';
 import { logSpeech, type SpeechOutcome } from '../../log.js';
 import type { GatewayMetrics } from '../../metrics.js';
-import type { AudioFormat } from '../../types.js';
-import { contentTypeFor as audioContentType } from '../../encode/content-type.js';
+import { contentTypeFor as audioContentType } from '../../../audio/encode/content-type.js';
 import { ClientGoneError, newStats, runSpeechPipeline, type PipelineDeps, type PipelineStats } from '../speech-pipeline.js';
 import { parseSpeechRequest, type SpeechRequest } from '../speech-request.js';
 import { toApiError } from '../error-handling.js';
+import { SAMPLE_RATE } from '../../../protocol/constants.js';
+import { type AudioFormat } from '../../../audio/encode/types.js';
 
 export interface SpeechRouteOptions {
   pipeline: PipelineDeps;

@@ -1,5 +1,5 @@
+import { SAMPLE_RATE } from '../../protocol/constants.js';
 // The 44-byte RIFF/WAVE header for s16le mono 24 kHz.
-import { SAMPLE_RATE } from './formats.js';
 
 export const WAV_HEADER_BYTES = 44;
 /** Size fields of a stream whose length is not known yet (players read to the end). */

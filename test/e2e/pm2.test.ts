@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { decodeToPcm } from '../../gateway/encode/index.js';
+import { decodeToPcm } from '../../harness/audio/index.js';
 import { alive, freePort, modelsDir, repoRoot, sleep, speech, startTime } from '../support/gateway-process.js';
 
 const pm2Bin = join(repoRoot, 'node_modules/pm2/bin/pm2');

@@ -4,7 +4,8 @@
 // must come back and serve; /ready and the speech route must say 503 while none is ready.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { decodeToPcm, frameSamples } from '../../gateway/encode/index.js';
+import { frameSamples } from '../../audio/encode/index.js';
+import { decodeToPcm } from '../../harness/audio/index.js';
 import { alive, sleep, speech, startGateway, type EngineRow, type GatewayProcess, type SpeechResult } from '../support/gateway-process.js';
 
 // About 20 s of audio: a short first chunk and a few longer ones, so a fault after the first

@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, test } from 'node:test';
-import { encodeAudio, encodeChunkStart, encodeEnd, encodeError, type SynthesizeRequest } from '../../engine/protocol.js';
+import { encodeAudio, encodeChunkStart, encodeEnd, encodeError, type SynthesizeRequest } from '../../protocol/engine-wire.js';
 import { loadSupervisionConfig } from '../../gateway/engines/config.js';
 import { EngineClient } from '../../gateway/engines/engine-client.js';
 import { EnginePool } from '../../gateway/engines/pool.js';

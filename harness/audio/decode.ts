@@ -4,11 +4,12 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AudioFormat } from '../types.js';
 import { flacDeclaredSamples, mp3Problem, oggProblem } from './container-check.js';
-import { resolveFfmpeg } from './ffmpeg-binary.js';
-import { SAMPLE_RATE, isFfmpegFormat, demuxerFor } from './formats.js';
-import { OPEN_ENDED_SIZE } from './wav-header.js';
+import { resolveFfmpeg } from '../../audio/encode/ffmpeg-binary.js';
+import { isFfmpegFormat, demuxerFor } from '../../audio/encode/formats.js';
+import { OPEN_ENDED_SIZE } from '../../audio/encode/wav-header.js';
+import { type AudioFormat } from '../../audio/encode/types.js';
+import { SAMPLE_RATE } from '../../protocol/constants.js';
 
 export class DamagedAudioError extends Error {
   override name = 'DamagedAudioError';

@@ -3,16 +3,14 @@
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AudioFormat, Encoder, EncoderFactory, EncoderOptions } from '../types.js';
 import { FfmpegEncoder } from './ffmpeg-encoder.js';
 import { resolveFfmpeg } from './ffmpeg-binary.js';
 import { spawnFfmpeg, type FfmpegChild } from './ffmpeg-process.js';
-import {
-  FFMPEG_FORMATS, PCM_INPUT_ARGS, extensionFor, ffmpegOutputArgs, isFfmpegFormat, type FfmpegFormat,
-} from './formats.js';
+import { FFMPEG_FORMATS, PCM_INPUT_ARGS, extensionFor, ffmpegOutputArgs, isFfmpegFormat, type FfmpegFormat } from './formats.js';
 import { JsEncoder } from './js-encoder.js';
 import { TEMP_PREFIX, removeStaleTempFiles } from './stale-files.js';
 import { WarmPool, type PoolStats } from './warm-pool.js';
+import { type AudioFormat, type Encoder, type EncoderFactory, type EncoderOptions } from './types.js';
 
 /**
  * Pool keys: the format for streaming children (writing to stdout), `<format>:file` for

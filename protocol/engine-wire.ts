@@ -16,9 +16,7 @@
 //   END        u32 chunk count, u32 total samples sent in this stream, u32 input tokens
 //   ERROR      UTF-8 JSON EngineError
 // A stream that stops without END or ERROR is a failure, never a short success.
-
-export const SAMPLE_RATE = 24000;
-export const MAX_CHUNK_TOKENS = 510;
+import type { Lang } from './constants.js';
 
 export const FrameKind = {
   AUDIO: 1,
@@ -29,13 +27,11 @@ export const FrameKind = {
 } as const;
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
 
-export type Lang = 'en-us' | 'en-gb';
-
 export interface SynthesizeRequest {
   text: string;
   /** A voice name or a mix: `af_heart`, `af_heart+am_adam`, `af_heart(2)+am_adam(1)`. */
   voice: string;
-  /** 0.25 to 4.0. */
+  /** SPEED_MIN to SPEED_MAX (constants.ts). */
   speed?: number;
   /** Defaults to the first voice's language (a* en-us, b* en-gb). */
   lang?: Lang;
@@ -67,10 +63,11 @@ export type Frame =
   | { kind: typeof FrameKind.END; chunks: number; samples: number; inputTokens: number }
   | { kind: typeof FrameKind.ERROR; error: EngineError };
 
-export type EngineState = 'loading' | 'ready' | 'busy';
+/** The engine's own view of itself (the gateway's view of a slot is EngineState in gateway/engines). */
+export type EngineHealthState = 'loading' | 'ready' | 'busy';
 
 export interface EngineHealth {
-  state: EngineState;
+  state: EngineHealthState;
   pid: number;
   model: string;
   /** `cpu` or `cuda:N`. */

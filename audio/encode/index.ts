@@ -5,6 +5,5 @@ export type { PoolStats } from './warm-pool.js';
 export { contentTypeFor } from './content-type.js';
 export { resolveFfmpeg } from './ffmpeg-binary.js';
 export type { ResolvedFfmpeg } from './ffmpeg-binary.js';
-export { decodeToPcm, durationSeconds, decodedDurationSeconds, DamagedAudioError } from './decode.js';
-export { SAMPLE_RATE, frameSamples, leadingSamples } from './formats.js';
+export { frameSamples, leadingSamples } from './formats.js';
 export { poolSizesFromEnv } from './pool-config.js';

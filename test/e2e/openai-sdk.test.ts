@@ -5,9 +5,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
-import { decodeToPcm, frameSamples, leadingSamples } from '../../gateway/encode/index.js';
-import type { AudioFormat } from '../../gateway/types.js';
+import { frameSamples, leadingSamples } from '../../audio/encode/index.js';
+import { decodeToPcm } from '../../harness/audio/index.js';
 import { childrenOf, sleep, startGateway, type GatewayProcess } from '../support/gateway-process.js';
+import { type AudioFormat } from '../../audio/encode/types.js';
 
 const FORMATS: AudioFormat[] = ['mp3', 'opus', 'aac', 'flac', 'wav', 'pcm'];
 const LOSSLESS = new Set<AudioFormat>(['flac', 'wav', 'pcm']);

@@ -1,6 +1,6 @@
+import { type AudioFormat } from './types.js';
+import { SAMPLE_RATE } from '../../protocol/constants.js';
 // Content-Type per response format, as OpenAI's speech API sends them.
-import type { AudioFormat } from '../types.js';
-import { SAMPLE_RATE } from './formats.js';
 
 const CONTENT_TYPES: Record<AudioFormat, string> = {
   mp3: 'audio/mpeg',

@@ -2,9 +2,9 @@
 // Streaming: bytes go out as they come (wav behind an open-ended header). Not streaming:
 // everything is kept until end(), then sent at once behind a header with the real sizes.
 import { Readable } from 'node:stream';
-import type { Encoder } from '../types.js';
 import { copySamplesAsBytes } from './pcm-bytes.js';
 import { wavHeader } from './wav-header.js';
+import { type Encoder } from './types.js';
 
 export class JsEncoder implements Encoder {
   readonly pid = undefined;

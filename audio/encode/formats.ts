@@ -1,8 +1,8 @@
 // Per-format facts the encoders, the decoder and the tests share: the ffmpeg arguments for
 // each compressed format and the timing every decoder will see.
-import type { AudioFormat } from '../types.js';
+import { SAMPLE_RATE } from '../../protocol/constants.js';
+import type { AudioFormat } from './types.js';
 
-export const SAMPLE_RATE = 24000;
 
 export type FfmpegFormat = Exclude<AudioFormat, 'wav' | 'pcm'>;
 export const FFMPEG_FORMATS: readonly FfmpegFormat[] = ['mp3', 'opus', 'aac', 'flac'];

@@ -3,10 +3,10 @@
 // error on the output, so a truncated file never looks complete.
 import { open, unlink } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import type { AudioFormat, Encoder } from '../types.js';
 import type { FfmpegChild } from './ffmpeg-process.js';
 import { discard } from './warm-pool.js';
 import { samplesAsBytes } from './pcm-bytes.js';
+import { type AudioFormat, type Encoder } from './types.js';
 
 export class FfmpegEncoder implements Encoder {
   readonly output: Readable;

@@ -1,0 +1,17 @@
+// Facts every floor shares (models, engine, encoders, gateway, tools), defined once.
+
+/** Kokoro's output: mono, 24 kHz, carried as s16le between engine, gateway and encoders. */
+export const SAMPLE_RATE = 24000;
+
+/** Kokoro's context: at most 510 phoneme tokens per inference (512 with the two pad ids). */
+export const MAX_CHUNK_TOKENS = 510;
+
+/** Speaking rate accepted everywhere (OpenAI's range). */
+export const SPEED_MIN = 0.25;
+export const SPEED_MAX = 4;
+export const isValidSpeed = (s: unknown): s is number => typeof s === 'number' && s >= SPEED_MIN && s <= SPEED_MAX;
+
+/** Languages the text front end speaks. */
+export const LANGS = ['en-us', 'en-gb'] as const;
+export type Lang = (typeof LANGS)[number];
+export const isLang = (s: unknown): s is Lang => (LANGS as readonly unknown[]).includes(s);
