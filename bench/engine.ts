@@ -24,6 +24,7 @@ import { engineSynthesize, type EngineStreamTiming } from './lib/http.js';
 import { startEngine } from './lib/procs.js';
 import { ENGINE_TEXTS, wordCount } from './texts.js';
 import { SAMPLE_RATE } from '../protocol/constants.js';
+import { modelFiles } from '../models/paths.js';
 
 interface Row {
   threads: number;
@@ -83,8 +84,8 @@ async function main(): Promise<void> {
   console.log('bench:engine — engine process vs session.run on the same chunks');
   warnIfBusy();
   const dir = modelsDir();
-  const modelPath = process.env.KOKORO_MODEL_FILE ? resolve(process.env.KOKORO_MODEL_FILE) : join(dir, 'kokoro-v1.0.int8.onnx');
-  const upgradeLib = join(dir, 'runtime', 'libonnxruntime.so.1.32.0');
+  const modelPath = process.env.KOKORO_MODEL_FILE ? resolve(process.env.KOKORO_MODEL_FILE) : modelFiles(dir).model;
+  const upgradeLib = modelFiles(dir).runtimeLibrary;
 
   // The same chunks the engine makes: its worker calls text.chunk(text, lang) with defaults.
   const front = await createTextFrontEnd({ modelsDir: dir });

@@ -1,7 +1,8 @@
 // Engine settings, from the environment (the gateway sets them when it forks an engine;
 // a remote engine reads them the same way).
 import { availableParallelism } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { modelFiles, resolveModelsDir } from '../models/paths.js';
 
 export interface EngineConfig {
   id: string;
@@ -26,19 +27,19 @@ function int(value: string | undefined, fallback: number, name: string): number 
   return n;
 }
 
-export function loadEngineConfig(env: NodeJS.ProcessEnv, defaultModelsDir: string): EngineConfig {
-  const modelsDir = resolve(env.KOKORO_MODELS_DIR || defaultModelsDir);
+export function loadEngineConfig(env: NodeJS.ProcessEnv): EngineConfig {
+  const modelsDir = resolveModelsDir(env);
   return {
     id: env.ENGINE_ID || `engine-${process.pid}`,
     host: env.ENGINE_HOST || '127.0.0.1',
     port: int(env.ENGINE_PORT, 0, 'ENGINE_PORT'),
     modelsDir,
-    modelPath: env.KOKORO_MODEL_FILE ? resolve(env.KOKORO_MODEL_FILE) : join(modelsDir, 'kokoro-v1.0.int8.onnx'),
+    modelPath: env.KOKORO_MODEL_FILE ? resolve(env.KOKORO_MODEL_FILE) : modelFiles(modelsDir).model,
     device: env.ENGINE_DEVICE || 'cpu',
     threads: int(env.ENGINE_THREADS, Math.max(1, availableParallelism()), 'ENGINE_THREADS') || 1,
     maxActive: int(env.ENGINE_MAX_ACTIVE, 8, 'ENGINE_MAX_ACTIVE') || 1,
     heartbeatMs: int(env.ENGINE_HEARTBEAT_MS, 1000, 'ENGINE_HEARTBEAT_MS') || 1000,
     maxBodyBytes: 8 * 1024 * 1024,
-    upgradeLib: join(modelsDir, 'runtime', 'libonnxruntime.so.1.32.0'),
+    upgradeLib: modelFiles(modelsDir).runtimeLibrary,
   };
 }

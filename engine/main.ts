@@ -1,14 +1,14 @@
 // Engine process entry: one ONNX Runtime session, one HTTP server. Run by the gateway as a
 // cluster worker, or on its own (`node dist/engine/main.js`) as a remote engine.
 import { resolve } from 'node:path';
-import { ensureModels, resolveModelsDir } from '../models/fetch.js';
+import { ensureModels } from '../models/fetch.js';
 import { loadEngineConfig } from './config.js';
 import type { EngineToParent } from '../protocol/engine-ipc.js';
 import { EngineServer } from './server.js';
 import { SynthThread } from './synth-thread.js';
 import { listVoiceNames } from './voices.js';
 
-const config = loadEngineConfig(process.env, resolveModelsDir());
+const config = loadEngineConfig(process.env);
 const tell = (msg: EngineToParent) => process.send?.(msg);
 const log = (level: string, msg: string) => {
   if (level === 'debug' && !process.env.ENGINE_DEBUG) return;

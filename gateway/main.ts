@@ -2,7 +2,8 @@
 // and pm2 run this. It makes sure the model files are present and verified, forks the
 // engines, serves the OpenAI speech API, and drains on SIGTERM.
 import { fileURLToPath } from 'node:url';
-import { ensureModels, resolveModelsDir } from '../models/fetch.js';
+import { ensureModels } from '../models/fetch.js';
+import { resolveModelsDir } from '../models/paths.js';
 import { AdmissionControl } from './admission.js';
 import { loadConfig } from './config.js';
 import { createEncoderFactory, poolSizesFromEnv, resolveFfmpeg } from '../audio/encode/index.js';

@@ -19,7 +19,6 @@ import { StampStore, defaultStampFile, isWritableDir } from './stamps.js';
 import { lockModelsDir } from './lock.js';
 import type { DirLock } from './lock.js';
 
-export { defaultModelsDir, resolveModelsDir } from './paths.js';
 
 export interface FetchProgress {
   file: string;

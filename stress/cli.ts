@@ -19,6 +19,7 @@ import { PROFILES } from './profiles.js';
 import { increaseByLabel, parseProm, sumOf, type Series } from './prom.js';
 import { attributeEncoderKills, countOutcomes, printReport, timingByFormat, verdictReasons, type Report } from './report.js';
 import { verifyResponse } from './verify/verify.js';
+import { devModelsDir } from '../models/paths.js';
 
 const STALL_TIMEOUT_MS = 4000;
 // Generous: on a shared 2-core machine a multi-chunk request resumed twice can take minutes.
@@ -84,7 +85,7 @@ async function main(): Promise<number> {
     assertLoopback(base);
     notes.push('--target: engine kills, stalls, encoder kills, process leak and memory checks skipped (they need our processes)');
   } else {
-    const modelsDir = process.env.KOKORO_MODELS_DIR ?? resolve(repoRoot, '../shared/models');
+    const modelsDir = devModelsDir();
     if (!existsSync(join(repoRoot, 'dist/gateway/main.js'))) throw new Error('dist/gateway/main.js missing: build first (npm run build)');
     log(`starting gateway (2 engines, models ${modelsDir})`);
     gateway = await startGateway({

@@ -3,18 +3,17 @@
 // End-to-end tests need the real model files: KOKORO_MODELS_DIR, else ../shared/models beside
 // the repo (CI), else the per-user cache, fetched and verified first (a fresh machine).
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureModels, resolveModelsDir } from '../models/fetch.js';
+import { ensureModels } from '../models/fetch.js';
+import { devModelsDir } from '../models/paths.js';
 
 const root = dirname(fileURLToPath(import.meta.url));
 const only = process.argv.slice(2);
 
-if (!process.env.KOKORO_MODELS_DIR) {
-  const shared = resolve(root, '../../../shared/models');
-  process.env.KOKORO_MODELS_DIR = existsSync(shared) ? shared : resolveModelsDir();
-}
+// Children (engines, gateways) inherit the choice.
+process.env.KOKORO_MODELS_DIR = devModelsDir();
 console.log(`model files: ${process.env.KOKORO_MODELS_DIR}`);
 await ensureModels({ dir: process.env.KOKORO_MODELS_DIR, log: (l) => console.log(l) });
 

@@ -4,13 +4,14 @@ import { spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { devModelsDir } from '../../models/paths.js';
 
 /** Repository root (bench/lib/common.ts compiles to dist/bench/lib/common.js). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const DIST = resolve(REPO_ROOT, 'dist');
 
 export function modelsDir(): string {
-  return resolve(process.env.KOKORO_MODELS_DIR || resolve(REPO_ROOT, '../shared/models'));
+  return devModelsDir();
 }
 
 // ---- flags -----------------------------------------------------------------------------

@@ -2,11 +2,11 @@
 // one with --upgraded) and writes a DirectOutput. Started by bench/engine.ts:
 //   node dist/bench/lib/direct-child.js JOB.json OUT.json [--upgraded]
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { loadKokoroModel } from '../../engine/inference.js';
 import { loadRuntime } from '../../engine/runtime/ort.js';
 import { modelsDir, procStatusBytes } from './common.js';
 import { runText, warmUp, type DirectJob, type DirectOutput } from './direct.js';
+import { modelFiles } from '../../models/paths.js';
 
 const [jobFile, outFile] = process.argv.slice(2);
 if (!jobFile || !outFile) {
@@ -17,7 +17,7 @@ const job = JSON.parse(readFileSync(jobFile, 'utf8')) as DirectJob;
 const upgraded = process.argv.includes('--upgraded');
 const runtime = loadRuntime({
   stockOnly: !upgraded,
-  upgradeLib: join(modelsDir(), 'runtime', 'libonnxruntime.so.1.32.0'),
+  upgradeLib: modelFiles(modelsDir()).runtimeLibrary,
   log: (level, msg) => console.error(`[${level}] ${msg}`),
 });
 const model = await loadKokoroModel(runtime.ort, { modelPath: job.modelPath, threads: job.threads, device: 'cpu' });

@@ -3,7 +3,8 @@
 import { createInterface } from 'node:readline';
 import { createTextFrontEnd } from '../text/index.js';
 import { ensureModels } from '../../models/fetch.js';
-import { defaultModelsDir, TEXT_FILES } from '../text/models-dir.js';
+import { TEXT_FILES } from '../text/models-dir.js';
+import { devModelsDir } from '../../models/paths.js';
 import { type Lang } from '../../protocol/constants.js';
 
 function parseLang(argv: string[]): Lang {
@@ -19,7 +20,7 @@ function parseLang(argv: string[]): Lang {
 async function main(): Promise<void> {
   const lang = parseLang(process.argv.slice(2));
   const verbose = process.argv.includes('--verbose');
-  const modelsDir = defaultModelsDir();
+  const modelsDir = devModelsDir();
   await ensureModels({ dir: modelsDir, files: TEXT_FILES, log: (l) => process.stderr.write(`${l}\n`) });
   const fe = await createTextFrontEnd({
     modelsDir,

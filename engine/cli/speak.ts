@@ -4,7 +4,8 @@ import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { finished } from 'node:stream/promises';
-import { ensureModels, resolveModelsDir } from '../../models/fetch.js';
+import { ensureModels } from '../../models/fetch.js';
+import { resolveModelsDir } from '../../models/paths.js';
 import { createEncoderFactory } from '../../audio/encode/index.js';
 import { loadKokoroModel, toInt16 } from '../inference.js';
 import { loadRuntime } from '../runtime/ort.js';
@@ -13,6 +14,7 @@ import { parseVoiceSpec, voiceLang, VoiceStore } from '../voices.js';
 import { AUDIO_FORMATS, type AudioFormat } from '../../audio/encode/types.js';
 import { SAMPLE_RATE } from '../../protocol/constants.js';
 import { isValidSpeed, SPEED_MAX, SPEED_MIN } from '../../protocol/constants.js';
+import { MODEL_FILE, RUNTIME_LIBRARY_FILE } from '../../models/manifest.js';
 
 const USAGE = 'usage: npm run speak -- [--voice af_heart] [--speed 1] [--format wav] [--threads N] --out FILE [TEXT]';
 
@@ -53,8 +55,8 @@ async function main(): Promise<void> {
   const lang = voiceLang(parts[0]!.name);
   if (!lang) throw new Error('only English voices (a*, b*) can be spoken');
 
-  const runtime = loadRuntime({ upgradeLib: files['runtime/libonnxruntime.so.1.32.0'], log: (_l, m) => process.stderr.write(`${m}\n`) });
-  const model = await loadKokoroModel(runtime.ort, { modelPath: files['kokoro-v1.0.int8.onnx']!, threads: Number(values.threads) || 1, device: 'cpu' });
+  const runtime = loadRuntime({ upgradeLib: files[RUNTIME_LIBRARY_FILE], log: (_l, m) => process.stderr.write(`${m}\n`) });
+  const model = await loadKokoroModel(runtime.ort, { modelPath: files[MODEL_FILE]!, threads: Number(values.threads) || 1, device: 'cpu' });
   const frontEnd = await createTextFrontEnd({ modelsDir });
   const chunks = await frontEnd.chunk(text, lang);
   if (chunks.length === 0) throw new Error('the text has nothing to speak');

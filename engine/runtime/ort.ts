@@ -10,7 +10,7 @@
 import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { cacheRoot } from '../../models/paths.js';
+import { runtimeCacheDir } from '../../models/paths.js';
 import { retargetVersionNeed } from './elf-version.js';
 
 export type Ort = typeof import('onnxruntime-node');
@@ -27,10 +27,6 @@ const require = createRequire(import.meta.url);
 const STOCK_VERSION = '1.30.0';
 const UPGRADE_VERSION = '1.32.0';
 const NATIVE_DIR = `bin/napi-v6/${process.platform}/${process.arch}`;
-
-export function defaultRuntimeCacheDir(env = process.env): string {
-  return join(env.KOKORO_CACHE_DIR || cacheRoot(env), 'runtime');
-}
 
 /** A package's root folder (some packages do not export their package.json). */
 function packageDir(name: string): string {
@@ -92,7 +88,7 @@ export function loadRuntime(opts: LoadOptions): LoadedRuntime {
   if (!opts.stockOnly && process.platform === 'linux' && process.arch === 'x64') {
     if (opts.upgradeLib && existsSync(opts.upgradeLib)) {
       try {
-        const entry = prepareUpgradedPackage(opts.upgradeLib, opts.cacheDir ?? defaultRuntimeCacheDir());
+        const entry = prepareUpgradedPackage(opts.upgradeLib, opts.cacheDir ?? runtimeCacheDir());
         const ort = require(entry) as Ort;
         return { ort, version: UPGRADE_VERSION, source: 'upgraded' };
       } catch (err) {

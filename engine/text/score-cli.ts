@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTextFrontEnd } from './index.js';
-import { defaultModelsDir } from './models-dir.js';
+import { devModelsDir } from '../../models/paths.js';
 import { loadFixtures, scoreFixtures, type Reference } from './score.js';
 import { Vocab } from './vocab.js';
 import { type Lang } from '../../protocol/constants.js';
@@ -15,7 +15,7 @@ const fixtureDir = path.join(repoRoot, 'test/fixtures/g2p');
 
 async function main(): Promise<void> {
   const verbose = process.argv.includes('--verbose');
-  const modelsDir = defaultModelsDir();
+  const modelsDir = devModelsDir();
   const fe = await createTextFrontEnd({ modelsDir });
   const vocab = Vocab.load(modelsDir);
   for (const set of ['tuning', 'heldout']) {

@@ -1,6 +1,7 @@
 // Kokoro's phoneme vocabulary (config.json "vocab": symbol -> token id).
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { CONFIG_FILE } from '../../models/manifest.js';
 
 export type Log = (level: 'debug' | 'info' | 'warn', msg: string) => void;
 
@@ -8,8 +9,8 @@ export class Vocab {
   private constructor(private readonly ids: Map<string, number>) {}
 
   static load(modelsDir: string): Vocab {
-    const config = JSON.parse(readFileSync(path.join(modelsDir, 'config.json'), 'utf8')) as { vocab?: Record<string, number> };
-    if (!config.vocab) throw new Error(`no "vocab" in ${path.join(modelsDir, 'config.json')}`);
+    const config = JSON.parse(readFileSync(path.join(modelsDir, CONFIG_FILE), 'utf8')) as { vocab?: Record<string, number> };
+    if (!config.vocab) throw new Error(`no "vocab" in ${path.join(modelsDir, CONFIG_FILE)}`);
     return new Vocab(new Map(Object.entries(config.vocab)));
   }
 

@@ -8,6 +8,7 @@ import { listVoiceNames } from '../../engine/voices.js';
 import { modelsDir } from '../support/paths.js';
 import { existsSync } from 'node:fs';
 import { SAMPLE_RATE } from '../../protocol/constants.js';
+import { modelFiles } from '../../models/paths.js';
 
 let engine: EngineProcess;
 before(async () => {
@@ -30,7 +31,7 @@ const PARAGRAPHS = [
   'When the train finally arrived, the platform was crowded with families waiting for their relatives. Somebody laughed, a child waved, and the long journey was over.',
 ].join('\n\n');
 
-test('runs on ONNX Runtime 1.32 when its library is in the models dir', { skip: !existsSync(join(modelsDir, 'runtime/libonnxruntime.so.1.32.0')) && 'no 1.32 library' }, async () => {
+test('runs on ONNX Runtime 1.32 when its library is in the models dir', { skip: !existsSync(modelFiles(modelsDir).runtimeLibrary) && 'no 1.32 library' }, async () => {
   assert.equal(engine.runtime, '1.32.0');
   const h = await getJson<EngineHealth>(engine.port, '/health');
   assert.equal(h.body.runtime, '1.32.0 (upgraded)');

@@ -2,7 +2,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { FrameDecoder, type EngineHealth, type Frame, type SynthesizeRequest } from '../../protocol/engine-wire.js';
+import { FrameDecoder, type Frame, type SynthesizeRequest } from '../../protocol/engine-wire.js';
 import type { EngineToParent } from '../../protocol/engine-ipc.js';
 import { distDir, modelsDir } from './paths.js';
 

@@ -7,12 +7,13 @@ import { readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { devModelsDir } from '../../models/paths.js';
 
 /** The repository root (this file runs from dist/test/support/). */
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 /** Where the real model lives: KOKORO_MODELS_DIR, else ../shared/models next to the repo. */
-export const modelsDir = process.env.KOKORO_MODELS_DIR || resolve(repoRoot, '../shared/models');
+export const modelsDir = devModelsDir();
 
 export interface EngineRow {
   id: string;

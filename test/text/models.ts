@@ -2,10 +2,11 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTextFrontEnd, type TextFrontEnd } from '../../engine/text/index.js';
+import { devModelsDir } from '../../models/paths.js';
 
 // dist/test/text/x.js -> repository root is three levels up.
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-export const modelsDir = process.env.KOKORO_MODELS_DIR ?? path.resolve(repoRoot, '../shared/models');
+export const modelsDir = devModelsDir();
 export const fixtureDir = path.join(repoRoot, 'test/fixtures/g2p');
 
 let shared: Promise<TextFrontEnd> | undefined;
