@@ -4,7 +4,7 @@
 // the repo (CI), else the per-user cache, fetched and verified first (a fresh machine).
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureModels } from '../models/fetch.js';
 import { devModelsDir } from '../models/paths.js';
@@ -27,7 +27,11 @@ function collect(dir: string): string[] {
   return out;
 }
 
-const files = collect(root).filter((f) => only.length === 0 || only.some((o) => f.includes(o)));
+// Filters match the path below dist/test (e.g. `e2e/`, `models/paths`), never the checkout's own path.
+const files = collect(root).filter((f) => {
+  const rel = relative(root, f).split(sep).join('/');
+  return only.length === 0 || only.some((o) => rel.includes(o.replace(/^test\//, '')));
+});
 if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);
