@@ -154,8 +154,8 @@ export function readOne<T>(env: Env, name: string, parser: Parser<T>, problems: 
   try {
     return parser.parse(raw);
   } catch (e) {
-    const shown = secret ? '' : `, got '${raw.length > 60 ? `${raw.slice(0, 57)}...` : raw}'`;
-    problems.push(`${name} ${(e as Error).message}${shown}`);
+    if (secret) problems.push(`${name} is invalid (not shown): each must be ${parser.accepts}`);
+    else problems.push(`${name} ${(e as Error).message}, got '${raw.length > 60 ? `${raw.slice(0, 57)}...` : raw}'`);
     return undefined;
   }
 }
