@@ -3,13 +3,21 @@
 import { resolve } from 'node:path';
 import { ensureModels } from '../models/fetch.js';
 import { packageRunners } from '../models/runners.js';
+import { SettingsError } from '../settings/reader.js';
 import { loadEngineSettings } from '../settings/tree.js';
 import type { EngineToParent } from '../protocol/engine-ipc.js';
 import { EngineServer } from './server.js';
 import { SynthThread } from './synth-thread.js';
 import { listVoiceNames } from './voices.js';
 
-const config = loadEngineSettings(process.env);
+const config = (() => {
+  try {
+    return loadEngineSettings(process.env);
+  } catch (err) {
+    process.stderr.write(`engine failed to start: ${err instanceof SettingsError ? err.message : ((err as Error).stack ?? err)}\n`);
+    process.exit(78); // EX_CONFIG
+  }
+})();
 const tell = (msg: EngineToParent) => process.send?.(msg);
 const log = (level: string, msg: string) => {
   if (level === 'debug' && !config.debug) return;

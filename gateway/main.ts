@@ -4,6 +4,7 @@
 import { fileURLToPath } from 'node:url';
 import { ensureModels } from '../models/fetch.js';
 import { packageRunners } from '../models/runners.js';
+import { SettingsError } from '../settings/reader.js';
 import { loadGatewaySettings } from '../settings/tree.js';
 import { AdmissionControl } from './admission.js';
 import { createEncoderFactory, resolveFfmpeg } from '../audio/encode/index.js';
@@ -126,6 +127,7 @@ process.on('unhandledRejection', (err) => {
 });
 
 main().catch((err) => {
-  process.stderr.write(`gateway failed to start: ${(err as Error).stack ?? err}\n`);
+  // A settings problem is the operator's to fix: its message says which and why; no stack.
+  process.stderr.write(`gateway failed to start: ${err instanceof SettingsError ? err.message : ((err as Error).stack ?? err)}\n`);
   process.exit(1);
 });

@@ -161,7 +161,22 @@ function readKeyFile(file: string): string[] {
 
 /** The gateway's whole settings tree, read once from `env`; throws a SettingsError naming every bad variable. */
 export function loadGatewaySettings(env: Env, opts: GatewayLoadOptions = {}): GatewaySettings {
-  const { values: v, pool } = readSettings(env, 'gateway');
+  // Forked engines inherit this environment: check their settings too, so a bad one stops the
+  // gateway at start instead of crash-looping every engine.
+  const problems = new Set<string>();
+  const collect = <T>(read: () => T): T | undefined => {
+    try {
+      return read();
+    } catch (e) {
+      if (!(e instanceof SettingsError)) throw e;
+      for (const p of e.problems) problems.add(p);
+      return undefined;
+    }
+  };
+  const read = collect(() => readSettings(env, 'gateway'));
+  collect(() => readSettings(env, 'engine'));
+  if (!read || problems.size > 0) throw new SettingsError([...problems]);
+  const { values: v, pool } = read;
   const wantsGpus = v.ENGINES === 'auto' && v.GPUS === undefined;
   const detected = !wantsGpus ? [] : typeof opts.detectedGpus === 'function' ? opts.detectedGpus() : (opts.detectedGpus ?? []);
   const slots = planSlots(v, detected, opts.cores ?? availableParallelism());

@@ -70,6 +70,9 @@ test('the issue\'s examples: LIMIT_MP3=2.5 and ENGINE_THREADS=0 are refused', ()
   assert.throws(() => loadEngineSettings({ ENGINE_THREADS: '0' }), /ENGINE_THREADS must be from 1 to 1024/);
   assert.throws(() => loadEngineSettings({ ENGINE_MAX_ACTIVE: '0' }), /ENGINE_MAX_ACTIVE/);
   assert.throws(() => loadEngineSettings({ ENGINE_DEVICE: 'gpu' }), /ENGINE_DEVICE must be 'cpu' or 'cuda:N'/);
+  // The gateway checks what its engines will inherit, once per variable.
+  assert.throws(() => loadGatewaySettings({ ENGINE_MAX_ACTIVE: '0' }), /ENGINE_MAX_ACTIVE/);
+  assert.throws(() => loadGatewaySettings({ ENGINE_THREADS: '0', ENGINE_DEVICE: 'gpu' }), (e: SettingsError) => e.problems.length === 2);
   assert.throws(() => loadGatewaySettings({ ENGINES_PER_GPU: '1.5' }), /ENGINES_PER_GPU/);
   assert.throws(() => loadGatewaySettings({ HEALTH_INTERVAL_MS: '2e3' }), /HEALTH_INTERVAL_MS/);
 });
