@@ -2,21 +2,33 @@
 // cluster worker, or on its own (`node dist/engine/main.js`) as a remote engine.
 import { resolve } from 'node:path';
 import { ensureModels } from '../models/fetch.js';
-import { loadEngineConfig } from './config.js';
+import { packageRunners } from '../models/runners.js';
+import { SettingsError } from '../settings/reader.js';
+import { loadEngineSettings } from '../settings/tree.js';
 import type { EngineToParent } from '../protocol/engine-ipc.js';
 import { EngineServer } from './server.js';
 import { SynthThread } from './synth-thread.js';
 import { listVoiceNames } from './voices.js';
 
-const config = loadEngineConfig(process.env);
+const config = (() => {
+  try {
+    return loadEngineSettings(process.env);
+  } catch (err) {
+    process.stderr.write(`engine failed to start: ${err instanceof SettingsError ? err.message : ((err as Error).stack ?? err)}\n`);
+    process.exit(78); // EX_CONFIG
+  }
+})();
 const tell = (msg: EngineToParent) => process.send?.(msg);
 const log = (level: string, msg: string) => {
-  if (level === 'debug' && !process.env.ENGINE_DEBUG) return;
+  if (level === 'debug' && !config.debug) return;
   process.stderr.write(`${JSON.stringify({ time: Date.now(), level, engine: config.id, pid: process.pid, msg })}\n`);
 };
 
 // Forked by a gateway, the files were verified already; on its own (a remote engine), check them.
-if (!process.send) await ensureModels({ dir: config.modelsDir, log: (line) => log('info', line) });
+if (!process.send) {
+  const { cacheDir, mirrorUrls, python } = config.models;
+  await ensureModels({ dir: config.modelsDir, cacheDir, mirrorUrls, runners: packageRunners(python), log: (line) => log('info', line) });
+}
 
 const thread = new SynthThread(
   {

@@ -6,13 +6,7 @@ import { overloaded } from './errors.js';
 import type { Admission, Release } from './types.js';
 import type { GatewayMetrics } from './metrics.js';
 import { type AudioFormat } from '../audio/encode/types.js';
-
-export interface AdmissionLimits {
-  global: number;
-  perFormat: Record<AudioFormat, number>;
-  queueSize: number;
-  maxWaitMs: number;
-}
+import type { AdmissionConfig } from './engines/config.js';
 
 interface Waiter {
   format: AudioFormat;
@@ -26,7 +20,7 @@ export class AdmissionControl implements Admission {
   private readonly activeByFormat = new Map<AudioFormat, number>();
   private readonly queue: Waiter[] = [];
 
-  constructor(private readonly limits: AdmissionLimits, private readonly metrics?: GatewayMetrics) {}
+  constructor(private readonly limits: AdmissionConfig, private readonly metrics?: GatewayMetrics) {}
 
   get inUse(): number {
     return this.active;

@@ -3,7 +3,7 @@
 import { pino, type Logger } from 'pino';
 import { type AudioFormat } from '../audio/encode/types.js';
 
-export function createLogger(level: string = process.env.LOG_LEVEL ?? 'info'): Logger {
+export function createLogger(level: string = 'info'): Logger {
   return pino({
     level,
     base: { pid: process.pid, svc: 'gateway' },

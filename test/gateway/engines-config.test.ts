@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { loadAdmissionConfig, loadSupervisionConfig, planSlots } from '../../gateway/engines/config.js';
+import { loadGatewaySettings } from '../../settings/tree.js';
+
+// The slot plan as the gateway makes it: settings read once, GPUs as detected, this many cores.
+const planSlots = (env: Record<string, string>, detectedGpus: number[], cores: number) => loadGatewaySettings(env, { detectedGpus, cores }).supervision.slots;
+const loadSupervisionConfig = (env: Record<string, string>, detectedGpus: number[]) => loadGatewaySettings(env, { detectedGpus }).supervision;
 import { RetryBudget } from '../../gateway/engines/retry-budget.js';
 
 test('auto on a CPU machine: two 1-thread engines on 2 cores, more on bigger machines', () => {
@@ -26,8 +30,9 @@ test('in-flight caps per engine kind, and the admission limit follows the engine
   assert.deepEqual(planSlots({}, [], 2).map((s) => s.maxInFlight), [2, 2]);
   assert.deepEqual(planSlots({}, [0], 16).map((s) => s.maxInFlight), [8]);
   assert.deepEqual(planSlots({ ENGINE_MAX_INFLIGHT: '3' }, [], 2).map((s) => s.maxInFlight), [3, 3]);
-  assert.equal(loadAdmissionConfig({}, 4).global, 4);
-  assert.equal(loadAdmissionConfig({ MAX_CONCURRENT: '10' }, 4).global, 10);
+  // 2 CPU engines x 2 in flight: capacity 4.
+  assert.equal(loadGatewaySettings({}, { detectedGpus: [], cores: 2 }).admission.global, 4);
+  assert.equal(loadGatewaySettings({ MAX_CONCURRENT: '10' }, { detectedGpus: [], cores: 2 }).admission.global, 10);
 });
 
 test('invalid numbers stop start-up with the variable name', () => {

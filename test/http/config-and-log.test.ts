@@ -5,13 +5,15 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
-import { loadConfig } from '../../gateway/config.js';
+import { loadGatewaySettings } from '../../settings/tree.js';
 import { buildApp } from '../../gateway/http/app.js';
 import { createMetrics } from '../../gateway/metrics.js';
 import { FakeAdmission, FakeEncoders, FakeSource } from './fakes.js';
 import { VOICES } from './helpers.js';
 
-describe('loadConfig', () => {
+const loadConfig = (env: Record<string, string>) => loadGatewaySettings(env).http;
+
+describe('gateway http settings', () => {
   it('has documented defaults', () => {
     const c = loadConfig({});
     assert.equal(c.port, 8880);

@@ -1,0 +1,250 @@
+// The typed settings tree, built once at start from the values settings/schema.ts reads:
+// loadGatewaySettings in gateway/main.ts, loadEngineSettings in engine/main.ts. Nothing else at
+// run time reads the environment for settings; modules get their sub-tree.
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import type { PoolKey } from '../audio/encode/factory.js';
+import type { AudioFormat } from '../audio/encode/types.js';
+import { planSlots } from '../gateway/engines/config.js';
+import { cacheRoot, modelFiles, resolveModelsDir } from '../models/paths.js';
+import { SettingsError, type Env } from './reader.js';
+import { readSettings, type LogLevel, type Values } from './schema.js';
+
+/** The HTTP front (buildApp): listen address, request limits, auth, timeouts, log level. */
+export interface GatewayConfig {
+  /** PORT */
+  port: number;
+  /** HOST */
+  host: string;
+  /** MAX_INPUT_CHARS */
+  maxInputChars: number;
+  /** BODY_LIMIT_BYTES */
+  bodyLimitBytes: number;
+  /** API_KEYS and API_KEYS_FILE, trimmed and deduplicated: empty = no auth. */
+  apiKeys: string[];
+  /** REQUEST_TIMEOUT_MS (0 = none) */
+  requestTimeoutMs: number;
+  /** KEEP_ALIVE_TIMEOUT_MS */
+  keepAliveTimeoutMs: number;
+  /** ENCODER_ATTEMPTS */
+  encoderAttempts: number;
+  /** READY_RETRY_AFTER_S */
+  readyRetryAfterSeconds: number;
+  /** LOG_LEVEL */
+  logLevel: LogLevel;
+}
+
+export interface SlotSpec {
+  id: string;
+  kind: 'local' | 'remote';
+  /** `cpu` or `cuda:N` (N = the physical GPU; the engine sees it as cuda:0). */
+  device: string;
+  threads: number;
+  /** Remote engines: their base URL. */
+  url?: string;
+  /** Requests routed to this engine at once (it interleaves them chunk by chunk). */
+  maxInFlight: number;
+}
+
+/** What planSlots needs: the engine settings as read. */
+export type SlotSettings = Pick<Values, 'ENGINES' | 'GPUS' | 'ENGINES_PER_GPU' | 'ENGINE_THREADS' | 'ENGINE_URLS' | 'ENGINE_MAX_INFLIGHT'>;
+
+export interface SupervisionConfig {
+  slots: SlotSpec[];
+  healthIntervalMs: number;
+  healthTimeoutMs: number;
+  /** Consecutive failed checks that take an engine out of rotation. */
+  healthFall: number;
+  /** Consecutive good checks that bring it back. */
+  healthRise: number;
+  /** No byte from an engine stream (or no health answer from a local engine) this long: kill it. */
+  stallTimeoutMs: number;
+  /** One chunk's inference may take this long before the engine is deemed hung. */
+  chunkTimeoutMs: number;
+  restartBaseMs: number;
+  restartMaxMs: number;
+  /** An engine that ran this long resets its backoff. */
+  stableMs: number;
+  /** This many exits within crashWindowMs marks the slot failed (retried every restartMaxMs). */
+  crashLoopCount: number;
+  crashWindowMs: number;
+  /** Attempts per request, the first included. */
+  maxAttempts: number;
+  /** Retries allowed per minute: this fraction of requests, plus retryBudgetMin. */
+  retryBudgetRatio: number;
+  retryBudgetMin: number;
+  /** How long a request may wait for a ready engine before 503. */
+  engineWaitMs: number;
+  /** SIGTERM: how long in-flight requests may take to finish. */
+  drainMs: number;
+}
+
+export interface AdmissionConfig {
+  global: number;
+  perFormat: Record<AudioFormat, number>;
+  queueSize: number;
+  maxWaitMs: number;
+}
+
+export interface EncoderSettings {
+  /** FFMPEG_PATH; undefined = the system one, else the bundled one. */
+  ffmpegPath: string | undefined;
+  /** ENCODER_POOL, ENCODER_POOL_<KEY>: only the keys given; the factory has the defaults. */
+  poolSize: Partial<Record<PoolKey, number>>;
+}
+
+export interface ModelsSettings {
+  /** KOKORO_MODELS_DIR, else <cache root>/models (models/paths.ts). */
+  dir: string;
+  /** KOKORO_CACHE_DIR, else $XDG_CACHE_HOME/kokoro-gateway, else ~/.cache/kokoro-gateway. */
+  cacheDir: string;
+  /** KOKORO_MODELS_MIRROR */
+  mirrorUrls: string[];
+  /** KOKORO_PYTHON */
+  python: string;
+}
+
+export interface GatewaySettings {
+  http: GatewayConfig;
+  supervision: SupervisionConfig;
+  admission: AdmissionConfig;
+  encoders: EncoderSettings;
+  models: ModelsSettings;
+}
+
+export interface EngineConfig {
+  id: string;
+  host: string;
+  /** 0 picks a free port (the gateway learns it from the engine's `listening` message). */
+  port: number;
+  modelsDir: string;
+  modelPath: string;
+  /** `cpu` or `cuda:N` (with CUDA_VISIBLE_DEVICES pinned, usually cuda:0). */
+  device: string;
+  threads: number;
+  maxActive: number;
+  heartbeatMs: number;
+  maxBodyBytes: number;
+  upgradeLib: string;
+  /** ENGINE_DEBUG: write debug log lines. */
+  debug: boolean;
+  /** Where a remote engine fetches and verifies missing model files from (a forked one trusts its gateway). */
+  models: ModelsSettings;
+}
+
+export interface GatewayLoadOptions {
+  /** GPUs found on this machine; or a function asked only when ENGINES=auto and GPUS is unset. */
+  detectedGpus?: number[] | (() => number[]);
+  /** CPU cores to plan for (default: availableParallelism()). */
+  cores?: number;
+}
+
+/** The models/paths.ts rule applied to the values read. */
+function modelsFrom(v: Pick<Values, 'KOKORO_MODELS_DIR' | 'KOKORO_CACHE_DIR' | 'XDG_CACHE_HOME'>): { dir: string; cacheDir: string } {
+  const env = { KOKORO_MODELS_DIR: v.KOKORO_MODELS_DIR, KOKORO_CACHE_DIR: v.KOKORO_CACHE_DIR, XDG_CACHE_HOME: v.XDG_CACHE_HOME };
+  return { dir: resolveModelsDir(env), cacheDir: cacheRoot(env) };
+}
+
+function readKeyFile(file: string): string[] {
+  let content: string;
+  try {
+    content = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new SettingsError([`API_KEYS_FILE cannot be read: ${(e as NodeJS.ErrnoException).code ?? 'error'}`]);
+  }
+  const keys = content.split(/\r?\n/).filter((l) => !l.trimStart().startsWith('#')).map((k) => k.trim()).filter((k) => k.length > 0);
+  // A key with spaces or controls could never arrive intact in a Bearer header.
+  if (keys.some((k) => !/^[\x21-\x7e]+$/.test(k))) throw new SettingsError(['API_KEYS_FILE: API keys must be printable ASCII without spaces']);
+  return keys;
+}
+
+/** The gateway's whole settings tree, read once from `env`; throws a SettingsError naming every bad variable. */
+export function loadGatewaySettings(env: Env, opts: GatewayLoadOptions = {}): GatewaySettings {
+  // Forked engines inherit this environment: check their settings too, so a bad one stops the
+  // gateway at start instead of crash-looping every engine.
+  const problems = new Set<string>();
+  const collect = <T>(read: () => T): T | undefined => {
+    try {
+      return read();
+    } catch (e) {
+      if (!(e instanceof SettingsError)) throw e;
+      for (const p of e.problems) problems.add(p);
+      return undefined;
+    }
+  };
+  const read = collect(() => readSettings(env, 'gateway'));
+  collect(() => readSettings(env, 'engine'));
+  if (!read || problems.size > 0) throw new SettingsError([...problems]);
+  const { values: v, pool } = read;
+  const wantsGpus = v.ENGINES === 'auto' && v.GPUS === undefined;
+  const detected = !wantsGpus ? [] : typeof opts.detectedGpus === 'function' ? opts.detectedGpus() : (opts.detectedGpus ?? []);
+  const slots = planSlots(v, detected, opts.cores ?? availableParallelism());
+  const capacity = slots.reduce((n, s) => n + s.maxInFlight, 0);
+  const apiKeys = [...new Set([...v.API_KEYS, ...(v.API_KEYS_FILE ? readKeyFile(v.API_KEYS_FILE) : [])])];
+  return {
+    http: {
+      port: v.PORT,
+      host: v.HOST,
+      maxInputChars: v.MAX_INPUT_CHARS,
+      bodyLimitBytes: v.BODY_LIMIT_BYTES,
+      apiKeys,
+      requestTimeoutMs: v.REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: v.KEEP_ALIVE_TIMEOUT_MS,
+      encoderAttempts: v.ENCODER_ATTEMPTS,
+      readyRetryAfterSeconds: v.READY_RETRY_AFTER_S,
+      logLevel: v.LOG_LEVEL,
+    },
+    supervision: {
+      slots,
+      healthIntervalMs: v.HEALTH_INTERVAL_MS,
+      healthTimeoutMs: v.HEALTH_TIMEOUT_MS,
+      healthFall: v.HEALTH_FALL,
+      healthRise: v.HEALTH_RISE,
+      stallTimeoutMs: v.STALL_TIMEOUT_MS,
+      chunkTimeoutMs: v.CHUNK_TIMEOUT_MS,
+      restartBaseMs: v.RESTART_BASE_MS,
+      restartMaxMs: v.RESTART_MAX_MS,
+      stableMs: v.RESTART_STABLE_MS,
+      crashLoopCount: v.CRASH_LOOP_COUNT,
+      crashWindowMs: v.CRASH_LOOP_WINDOW_MS,
+      maxAttempts: v.MAX_ATTEMPTS,
+      retryBudgetRatio: v.RETRY_BUDGET_RATIO,
+      retryBudgetMin: v.RETRY_BUDGET_MIN,
+      engineWaitMs: v.ENGINE_WAIT_MS,
+      drainMs: v.DRAIN_MS,
+    },
+    // By default the global limit equals what the engines take at once, so requests beyond it
+    // wait in the admission queue (429 when full or waited too long), not in front of busy engines.
+    admission: {
+      global: v.MAX_CONCURRENT ?? Math.max(1, capacity),
+      perFormat: { mp3: v.LIMIT_MP3, opus: v.LIMIT_OPUS, aac: v.LIMIT_AAC, flac: v.LIMIT_FLAC, wav: v.LIMIT_WAV, pcm: v.LIMIT_PCM },
+      queueSize: v.QUEUE_SIZE,
+      maxWaitMs: v.QUEUE_WAIT_MS,
+    },
+    encoders: { ffmpegPath: v.FFMPEG_PATH, poolSize: pool },
+    models: { ...modelsFrom(v), mirrorUrls: v.KOKORO_MODELS_MIRROR, python: v.KOKORO_PYTHON },
+  };
+}
+
+/** An engine process's settings, read once from `env` (the gateway sets them when it forks one). */
+export function loadEngineSettings(env: Env, opts: { pid?: number; cores?: number } = {}): EngineConfig {
+  const { values: v } = readSettings(env, 'engine');
+  const { dir, cacheDir } = modelsFrom(v);
+  const files = modelFiles(dir);
+  return {
+    id: v.ENGINE_ID ?? `engine-${opts.pid ?? process.pid}`,
+    host: v.ENGINE_HOST,
+    port: v.ENGINE_PORT,
+    modelsDir: dir,
+    modelPath: v.KOKORO_MODEL_FILE ? resolve(v.KOKORO_MODEL_FILE) : files.model,
+    device: v.ENGINE_DEVICE,
+    threads: v.ENGINE_THREADS ?? Math.max(1, opts.cores ?? availableParallelism()),
+    maxActive: v.ENGINE_MAX_ACTIVE,
+    heartbeatMs: v.ENGINE_HEARTBEAT_MS,
+    maxBodyBytes: 8 * 1024 * 1024,
+    upgradeLib: files.runtimeLibrary,
+    debug: v.ENGINE_DEBUG,
+    models: { dir, cacheDir, mirrorUrls: v.KOKORO_MODELS_MIRROR, python: v.KOKORO_PYTHON },
+  };
+}
