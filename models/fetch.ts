@@ -8,6 +8,7 @@ import { mkdtemp, mkdir, rename, rm, stat, unlink, writeFile, appendFile } from 
 import type { Stats } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { PART_SUFFIX } from './bookkeeping.js';
 import { pickMember, readTgzMembers, readZipMember } from './archive.js';
 import { downloadToPart, explainError, sha256File } from './download.js';
 import { MANIFEST, describeSource } from './manifest.js';
@@ -191,7 +192,7 @@ export async function checkAndFetchModels(opts: EnsureModelsOptions): Promise<Fi
   }
 
   async function fromSource(entry: ManifestEntry, source: ModelSource, dest: string): Promise<void> {
-    const part = `${dest}.part`;
+    const part = `${dest}${PART_SUFFIX}`;
     const label = describeSource(source);
     const onBytes = (bytes: number, total: number | undefined) =>
       progress({ file: entry.name, phase: 'download', source: label, bytes, total });
@@ -278,7 +279,7 @@ export async function checkAndFetchModels(opts: EnsureModelsOptions): Promise<Fi
         return;
       } catch (err) {
         // Only a plain download's .part is worth keeping (to resume); others are half-written.
-        if (source.kind !== 'url' || source.tarMember) await unlink(`${dest}.part`).catch(() => undefined);
+        if (source.kind !== 'url' || source.tarMember) await unlink(`${dest}${PART_SUFFIX}`).catch(() => undefined);
         const reason = explainError(err);
         report.attempts.push({ source: label, reason });
         log(`${entry.name}: ${label} failed: ${reason}`);

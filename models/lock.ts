@@ -2,8 +2,9 @@
 // corrupt it. The lock is a file holding the owner's pid; a lock whose owner is gone is stale.
 import { open, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { LOCK_FILE_NAME } from './bookkeeping.js';
 
-export const LOCK_FILE_NAME = '.fetch.lock';
+export { LOCK_FILE_NAME };
 
 function alive(pid: number): boolean {
   try {

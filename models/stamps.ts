@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { accessSync, constants, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Stats } from 'node:fs';
+import { STAMP_FILE_NAME, stampTempFile } from './bookkeeping.js';
 
 export interface Stamp {
   size: number;
@@ -15,7 +16,7 @@ export interface Stamp {
 
 type StampMap = Record<string, Stamp>;
 
-export const STAMP_FILE_NAME = '.verified.json';
+export { STAMP_FILE_NAME };
 
 /**
  * A directory we may write into. Permission bits that deny writing count as read-only even
@@ -76,7 +77,7 @@ export class StampStore {
     if (!this.file || !this.dirty) return;
     try {
       mkdirSync(dirname(this.file), { recursive: true });
-      const tmp = `${this.file}.${process.pid}.tmp`;
+      const tmp = stampTempFile(this.file);
       writeFileSync(tmp, JSON.stringify(this.stamps, null, 1));
       renameSync(tmp, this.file);
       this.dirty = false;
