@@ -21,7 +21,7 @@ import { detectPython, runChild } from './lib/children.js';
 import { DIST, Flags, REPO_ROOT, finish, fmt, max, median, mib, modelsDir, ms, runMain, table, warnIfBusy } from './lib/common.js';
 import { runText, warmUp, type DirectJob, type DirectOutput, type DirectRun, type TextInput } from './lib/direct.js';
 import { engineSynthesize, type EngineStreamTiming } from './lib/http.js';
-import { startEngine } from './lib/procs.js';
+import { startBenchEngine } from './lib/procs.js';
 import { ENGINE_TEXTS, wordCount } from './texts.js';
 import { SAMPLE_RATE } from '../protocol/constants.js';
 import { modelFiles } from '../models/paths.js';
@@ -121,7 +121,7 @@ async function main(): Promise<void> {
   try {
     for (const threads of threadsList) {
       console.log(`\n== ${threads} intra-op thread(s) ==`);
-      const engine = await startEngine({ threads });
+      const engine = await startBenchEngine({ threads });
       const health = await engine.health();
       engineRuntimes[threads] = health.runtime;
       console.log(`engine pid ${engine.pid} at ${engine.origin}: /health runtime ${health.runtime}, device ${health.device}, ${health.threads} thread(s)`);

@@ -16,7 +16,8 @@ import { WAV_HEADER_BYTES } from '../audio/encode/wav-header.js';
 import { measureEncoder } from './encoders.js';
 import { Flags, finish, fmt, median, ms, runMain, sleep, table, warnIfBusy } from './lib/common.js';
 import { engineSynthesize, gatewaySpeech, getJson } from './lib/http.js';
-import { startGateway, waitEngineIdle, type GatewayProc } from './lib/procs.js';
+import { startGateway, type GatewayProcess } from '../harness/gateway-process.js';
+import { benchGateway, waitEngineIdle } from './lib/procs.js';
 import { PARAGRAPH, wordCount } from './texts.js';
 import { AUDIO_FORMATS, type AudioFormat } from '../audio/encode/types.js';
 
@@ -52,8 +53,8 @@ async function main(): Promise<void> {
     `${wordCount(text)}-word paragraph, median of ${reps}`);
   warnIfBusy();
 
-  let pooled: GatewayProc | undefined;
-  let cold: GatewayProc | undefined;
+  let pooled: GatewayProcess | undefined;
+  let cold: GatewayProcess | undefined;
   const engineFirst: number[] = [];
   const gwFirst: Record<string, number[]> = Object.fromEntries(AUDIO_FORMATS.map((f) => [f, []]));
   const wavHeaderMs: number[] = [];
@@ -61,15 +62,15 @@ async function main(): Promise<void> {
   let poolFull: Record<string, number> = {};
   try {
     [pooled, cold] = await Promise.all([
-      startGateway({ engines: 1, threads }),
-      startGateway({ engines: 1, threads, env: { ENCODER_POOL: '0' } }),
+      startGateway(benchGateway({ engines: 1, threads })),
+      startGateway(benchGateway({ engines: 1, threads, env: { ENCODER_POOL: '0' } })),
     ]);
-    const engine = pooled.engines[0]!.url!;
-    const coldEngine = cold.engines[0]!.url!;
-    console.log(`gateway (warm pool) pid ${pooled.pid} ${pooled.origin}, engine pid ${pooled.engines[0]!.pid} ${engine} runtime ${pooled.engines[0]!.runtime}`);
-    console.log(`gateway (ENCODER_POOL=0) pid ${cold.pid} ${cold.origin}, engine pid ${cold.engines[0]!.pid} ${coldEngine}`);
+    const engine = pooled.enginesAtReady[0]!.url!;
+    const coldEngine = cold.enginesAtReady[0]!.url!;
+    console.log(`gateway (warm pool) pid ${pooled.pid} ${pooled.url}, engine pid ${pooled.enginesAtReady[0]!.pid} ${engine} runtime ${pooled.enginesAtReady[0]!.runtime}`);
+    console.log(`gateway (ENCODER_POOL=0) pid ${cold.pid} ${cold.url}, engine pid ${cold.enginesAtReady[0]!.pid} ${coldEngine}`);
 
-    const speech = (gw: GatewayProc, format: AudioFormat) => gatewaySpeech(gw.origin,
+    const speech = (gw: GatewayProcess, format: AudioFormat) => gatewaySpeech(gw.url,
       { model: 'kokoro', input: text, voice, response_format: format, stream: true },
       { stopAfterFirstByte: true, headerBytes: format === 'wav' ? WAV_HEADER_BYTES : 0 });
 
@@ -83,7 +84,7 @@ async function main(): Promise<void> {
       }
     }
     await sleep(1000);
-    poolFull = await poolIdle(pooled.origin);
+    poolFull = await poolIdle(pooled.url);
     console.log(`warm pool idle encoders per format: ${JSON.stringify(poolFull)}`);
 
     for (let r = 0; r < reps; r++) {
@@ -91,7 +92,7 @@ async function main(): Promise<void> {
       engineFirst.push(e.firstAudioMs);
       await waitEngineIdle(engine);
       for (const f of AUDIO_FORMATS) {
-        if (poolFull[f]) await waitPool(pooled.origin, f, poolFull[f]!);
+        if (poolFull[f]) await waitPool(pooled.url, f, poolFull[f]!);
         const g = await speech(pooled, f);
         gwFirst[f]!.push(g.firstAudioByteMs);
         if (f === 'wav') wavHeaderMs.push(g.firstByteMs);
@@ -105,7 +106,7 @@ async function main(): Promise<void> {
         AUDIO_FORMATS.map((f) => `${f} ${ms(gwFirst[f]!.at(-1))}`).join(', '));
     }
   } finally {
-    await Promise.all([pooled?.stop(), cold?.stop()]);
+    await Promise.all([pooled?.stop(15_000), cold?.stop(15_000)]);
   }
 
   // (b) encoder CPU per audio second, with the gateway's engines gone (nothing else of ours running).

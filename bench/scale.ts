@@ -15,7 +15,8 @@
 import { Flags, finish, fmt, median, mib, ms, percentile, runMain, sum, table, warnIfBusy } from './lib/common.js';
 import { engineRaw, engineSynthesize, gatewaySpeech } from './lib/http.js';
 import { startReplayEngine } from './lib/replay-engine.js';
-import { startGateway, waitEngineIdle, type GatewayProc } from './lib/procs.js';
+import { startGateway, type GatewayProcess } from '../harness/gateway-process.js';
+import { benchGateway, enginePeakRss, waitEngineIdle } from './lib/procs.js';
 import { PARAGRAPHS, SHORT } from './texts.js';
 import { SAMPLE_RATE } from '../protocol/constants.js';
 
@@ -81,19 +82,19 @@ async function main(): Promise<void> {
 
   for (const [li, layout] of layouts.entries()) {
     console.log(`\n== ${layout.engines} engine(s) × ${layout.threads} thread(s) ==`);
-    let gw: GatewayProc | undefined;
+    let gw: GatewayProcess | undefined;
     try {
-      gw = await startGateway({ engines: layout.engines, threads: layout.threads });
-      console.log(`gateway pid ${gw.pid} ${gw.origin}; engines ${gw.engines.map((e) => `${e.id} pid ${e.pid} ${e.runtime}`).join(', ')}`);
+      gw = await startGateway(benchGateway({ engines: layout.engines, threads: layout.threads }));
+      console.log(`gateway pid ${gw.pid} ${gw.url}; engines ${gw.enginesAtReady.map((e) => `${e.id} pid ${e.pid} ${e.runtime}`).join(', ')}`);
       const g = gw;
-      const speech = (text: string, format: string, stopAfterFirstByte = false) => gatewaySpeech(g.origin,
+      const speech = (text: string, format: string, stopAfterFirstByte = false) => gatewaySpeech(g.url,
         { model: 'kokoro', input: text, voice, response_format: format, stream: true }, { stopAfterFirstByte });
 
       // Warm-up: one request through each engine.
       await closedLoop(layout.engines, layout.engines, () => speech(SHORT, 'mp3'));
 
       if (li === 0) {
-        const engine = g.engines[0]!.url!;
+        const engine = g.enginesAtReady[0]!.url!;
         // Added ms to first byte: paired, order alternating, each request cut at its first
         // audio and the next started once the engine is idle.
         console.log(`overhead: ${pairs} paired first-byte requests (pcm, short sentence)`);
@@ -137,28 +138,28 @@ async function main(): Promise<void> {
       if (li === 0) {
         // The gateway alone: a replay engine (recorded frames, no inference) behind a gateway
         // with ENGINES=0 ENGINE_URLS=<replay>, against the replay engine asked directly.
-        const frames = await engineRaw(g.engines[0]!.url!, { text: SHORT, voice, speed: 1 });
+        const frames = await engineRaw(g.enginesAtReady[0]!.url!, { text: SHORT, voice, speed: 1 });
         const stub = await startReplayEngine(frames);
-        let rgw: GatewayProc | undefined;
+        let rgw: GatewayProcess | undefined;
         try {
-          rgw = await startGateway({ engines: 0, threads: 1, expectEngines: 1, env: { ENGINES: '0', ENGINE_URLS: stub.origin } });
+          rgw = await startGateway(benchGateway({ engines: 0, threads: 1, expectEngines: 1, env: { ENGINES: '0', ENGINE_URLS: stub.origin } }));
           const body = { model: 'kokoro', input: SHORT, voice, response_format: 'pcm', stream: true };
           // Warm-up: JIT and connections (with 10 requests the first pairs were still ~15 ms slower).
-          for (let i = 0; i < 60; i++) await gatewaySpeech(rgw.origin, body);
+          for (let i = 0; i < 60; i++) await gatewaySpeech(rgw.url, body);
           console.log(`overhead vs a replay engine: ${replay.pairs} paired requests (pcm, recorded ${frames.length}-byte frame stream)`);
           for (let i = 0; i < replay.pairs; i++) {
             let d = NaN;
             let w = NaN;
             for (const side of i % 2 ? ['gateway', 'direct'] : ['direct', 'gateway']) {
               if (side === 'direct') d = (await engineSynthesize(stub.origin, { text: SHORT, voice, speed: 1 })).firstAudioMs;
-              else w = (await gatewaySpeech(rgw.origin, body)).firstByteMs;
+              else w = (await gatewaySpeech(rgw.url, body)).firstByteMs;
             }
             replay.directFirstMs.push(d);
             replay.gatewayFirstMs.push(w);
             replay.addedMs.push(w - d);
           }
         } finally {
-          await rgw?.stop();
+          await rgw?.stop(15_000);
           await stub.close();
         }
       }
@@ -182,10 +183,10 @@ async function main(): Promise<void> {
         rows.push(row);
         console.log(`  mp3 × ${load.concurrency} concurrent, ${load.requests} requests: ${fmt(audio, 1)} audio s in ${fmt(row.wallSeconds, 1)} s = ${fmt(row.audioPerSecond)} audio s/s`);
       }
-      const rss = Object.values(g.enginePeakRss()).map((x) => x ?? NaN);
+      const rss = enginePeakRss(g).map((x) => x ?? NaN);
       for (const r of rows.filter((x) => x.engines === layout.engines && x.threads === layout.threads)) r.enginePeakRssBytes = rss;
     } finally {
-      await gw?.stop();
+      await gw?.stop(15_000);
     }
   }
 

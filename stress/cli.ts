@@ -3,23 +3,23 @@
 // Starts our gateway (or drives --target), checks bad input, fetches fault-free references,
 // runs load with faults, verifies every response, checks recovery and leaks, prints a report.
 import { existsSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { badInputCases, runBadInput } from './bad-input.js';
 import type { ClientConfig } from './client.js';
 import { CASES } from './corpus.js';
-import { listEngines, sleep, waitAllReady } from './engines.js';
+import { listEngines, waitAllReady } from './engines.js';
 import { buildSchedule, FaultInjector } from './faults.js';
-import { startGateway, type GatewayHandle } from './gateway-process.js';
 import { assertLoopback, getText } from './http.js';
 import { DEFAULT_MIX, LoadRunner } from './load.js';
 import { sampleMemory, summarizeMemory, type MemorySample } from './memory.js';
-import { childrenOf, readStat, stillRunning, type ProcStat } from './procs.js';
 import { PROFILES } from './profiles.js';
 import { increaseByLabel, parseProm, sumOf, type Series } from './prom.js';
 import { attributeEncoderKills, countOutcomes, printReport, timingByFormat, verdictReasons, type Report } from './report.js';
 import { verifyResponse } from './verify/verify.js';
-import { devModelsDir } from '../models/paths.js';
+import { startGateway, type GatewayProcess } from '../harness/gateway-process.js';
+import { childrenOf, readStat, sleep, stillRunning, type ProcStat } from '../harness/procs.js';
+import { REPO_ROOT, devModelsDir } from '../models/paths.js';
 
 const STALL_TIMEOUT_MS = 4000;
 // Generous: on a shared 2-core machine a multi-chunk request resumed twice can take minutes.
@@ -73,12 +73,11 @@ async function main(): Promise<number> {
   const profile = PROFILES[args.profile]!;
   const durationS = args.duration ?? profile.durationS;
   const concurrency = args.concurrency ?? profile.concurrency;
-  const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
   const wallT0 = performance.now();
   const startedAt = new Date().toISOString();
   const notes: string[] = [];
 
-  let gateway: GatewayHandle | undefined;
+  let gateway: GatewayProcess | undefined;
   let base: URL;
   if (args.target) {
     base = new URL(args.target);
@@ -86,15 +85,17 @@ async function main(): Promise<number> {
     notes.push('--target: engine kills, stalls, encoder kills, process leak and memory checks skipped (they need our processes)');
   } else {
     const modelsDir = devModelsDir();
-    if (!existsSync(join(repoRoot, 'dist/gateway/main.js'))) throw new Error('dist/gateway/main.js missing: build first (npm run build)');
+    if (!existsSync(join(REPO_ROOT, 'dist/gateway/main.js'))) throw new Error('dist/gateway/main.js missing: build first (npm run build)');
     log(`starting gateway (2 engines, models ${modelsDir})`);
+    // The log goes to a file so the terminal stays readable; engines are waited for below.
     gateway = await startGateway({
-      repoRoot,
       engines: 2,
       modelsDir,
       stallTimeoutMs: STALL_TIMEOUT_MS,
       env: profile.gatewayEnv,
+      readyWhen: 'ready',
       readyTimeoutMs: 180_000,
+      logFile: (port) => join(tmpdir(), `kokoro-stress-gateway-${port}.log`),
     });
     base = gateway.base;
     log(`gateway pid ${gateway.pid} at ${base.origin}, log ${gateway.logFile}`);
@@ -204,6 +205,8 @@ async function main(): Promise<number> {
       const stopped = await gateway.stop(40_000);
       if (stopped.forced) notes.push('gateway ignored SIGTERM for 40 s; killed');
       else if (!gatewayCrashed && stopped.code !== 0) notes.push(`gateway exit code after SIGTERM: ${stopped.code ?? stopped.signal}`);
+      // Engines still running 3 s after the gateway exited (the helper has killed them since).
+      for (const pid of stopped.survivors) leaked.push(`engine ${pid} outlived the gateway`);
       await sleep(2000);
       for (const d of descendants) {
         if (stillRunning(d)) {

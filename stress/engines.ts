@@ -1,4 +1,5 @@
 // The gateway's engine status view (GET /v1/engines), polled by faults and the final checks.
+import { sleep } from '../harness/procs.js';
 import { getJson } from './http.js';
 
 export interface EngineView {
@@ -19,8 +20,6 @@ export async function listEngines(base: URL): Promise<EngineView[] | undefined> 
     return undefined;
   }
 }
-
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Polls until every engine is ready (and there are `expected` of them), or the limit passes. */
 export async function waitAllReady(base: URL, expected: number, limitMs: number): Promise<{ ok: boolean; ms: number; engines?: EngineView[] }> {

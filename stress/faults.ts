@@ -1,9 +1,9 @@
 // Process faults on a seeded schedule: kill engines (SIGKILL / SIGSEGV), stall one (SIGSTOP,
 // then SIGCONT if the watchdog left it alive), kill ffmpeg encoders, and trigger bursts.
 // Every signal goes only to a verified child of the gateway this run started.
-import { listEngines, sleep, type EngineView } from './engines.js';
+import { listEngines, type EngineView } from './engines.js';
 import { createRng, type Rng } from './prng.js';
-import { childrenOf, cmdline, readStat, signalChild, stillRunning } from './procs.js';
+import { childrenOf, cmdline, readStat, signalChild, sleep, stillRunning } from '../harness/procs.js';
 
 export type ProcessFault = 'engineSigkill' | 'engineSigsegv' | 'engineStall' | 'encoderKill' | 'burst';
 

@@ -1,6 +1,6 @@
 // RSS of the gateway and its engines over the run, for before/after figures and drift.
 import { listEngines } from './engines.js';
-import { rssBytes } from './procs.js';
+import { rssBytes } from '../harness/procs.js';
 import { slope } from './stats.js';
 
 export interface MemorySample {

@@ -2,12 +2,12 @@
 // and child processes that are always killed by PID, even on error or Ctrl-C.
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { devModelsDir } from '../../models/paths.js';
+import { resolve } from 'node:path';
+import { REPO_ROOT, devModelsDir } from '../../models/paths.js';
 
-/** Repository root (bench/lib/common.ts compiles to dist/bench/lib/common.js). */
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+export { REPO_ROOT };
+// Process helpers shared with the tests and the stress suite.
+export { procStatusBytes, sleep } from '../../harness/procs.js';
 export const DIST = resolve(REPO_ROOT, 'dist');
 
 export function modelsDir(): string {
@@ -120,18 +120,6 @@ export function warnIfBusy(): void {
   }
 }
 
-// ---- /proc -----------------------------------------------------------------------------
-
-/** A field of /proc/<pid>/status in bytes (VmHWM = peak RSS, VmRSS = current). */
-export function procStatusBytes(pid: number, field: 'VmHWM' | 'VmRSS'): number | undefined {
-  try {
-    const m = new RegExp(`^${field}:\\s*(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 // ---- child processes -------------------------------------------------------------------
 
 const pids = new Set<number>();
@@ -167,42 +155,6 @@ export function track(child: ChildProcess): void {
   pids.add(pid);
   child.once('exit', () => pids.delete(pid));
 }
-
-/** Also kill this PID (e.g. an engine forked by a gateway we started) at exit. */
-export function trackPid(pid: number): void {
-  hook();
-  pids.add(pid);
-}
-
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** SIGTERM, then SIGKILL after `graceMs`; resolves once the PID is gone. */
-export async function stopPid(pid: number, graceMs = 5000): Promise<void> {
-  try {
-    process.kill(pid, 'SIGTERM');
-  } catch {
-    pids.delete(pid);
-    return;
-  }
-  const until = Date.now() + graceMs;
-  while (alive(pid) && Date.now() < until) await sleep(50);
-  if (alive(pid)) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch { /* gone */ }
-    while (alive(pid)) await sleep(20);
-  }
-  pids.delete(pid);
-}
-
-export const sleep = (msDelay: number) => new Promise<void>((r) => setTimeout(r, msDelay));
 
 /** Runs `main`, printing a clean error and exiting non-zero on failure; children die either way. */
 export function runMain(main: () => Promise<void>): void {

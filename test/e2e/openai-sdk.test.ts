@@ -157,7 +157,7 @@ describe('official openai SDK against the real gateway', { timeout: 1_200_000 },
 
   it('a client abort mid-stream leaves no ffmpeg child beyond the warm pool and frees the engine', { timeout: REQUEST_MS }, async () => {
     const g = gw!;
-    const ffmpegChildren = () => childrenOf(g.pid).filter((c) => c.comm.startsWith('ffmpeg'));
+    const ffmpegChildren = () => childrenOf(g.pid).filter((c) => c.state !== 'Z' && c.comm.startsWith('ffmpeg'));
     /** Waits until every ffmpeg child of the gateway is an idle pool member and nothing is in flight. */
     const settled = async (timeoutMs: number) => {
       const deadline = Date.now() + timeoutMs;

@@ -22,7 +22,7 @@ interface Pm2Proc {
 
 describe('pm2 start ecosystem.config.js', { timeout: 420_000 }, () => {
   const home = mkdtempSync(join(tmpdir(), 'kokoro-pm2-'));
-  const tracked = new Map<number, string | null>(); // every pid we saw, with its start time
+  const tracked = new Map<number, number | null>(); // every pid we saw, with its start time
   const track = (pid: number | null | undefined) => {
     if (pid && !tracked.has(pid)) tracked.set(pid, startTime(pid));
   };

@@ -12,7 +12,7 @@ import { modelFiles } from '../../models/paths.js';
 
 let engine: EngineProcess;
 before(async () => {
-  engine = await startEngine({ ENGINE_THREADS: '2' });
+  engine = await startEngine({ threads: 2 });
 });
 after(() => engine?.stop());
 

@@ -23,7 +23,7 @@ const audio = (frames: Frame[]) => frames.filter((f): f is Extract<Frame, { kind
 const end = (frames: Frame[]) => frames.find((f): f is Extract<Frame, { kind: 4 }> => f.kind === FrameKind.END);
 
 before(async () => {
-  engine = await startEngine({ KOKORO_MODEL_FILE: modelFile, KOKORO_CACHE_DIR: join(dir, 'cache') });
+  engine = await startEngine({ env: { KOKORO_MODEL_FILE: modelFile, KOKORO_CACHE_DIR: join(dir, 'cache') } });
 });
 after(async () => {
   await engine?.stop();

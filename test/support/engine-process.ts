@@ -1,55 +1,9 @@
-// Starts a real engine process (dist/engine/main.js) for a test and always stops it.
-import { fork, type ChildProcess } from 'node:child_process';
+// Test side of the engine harness: a real engine process (dist/engine/main.js) comes from
+// harness/engine-process.ts; this file adds the HTTP helpers the engine tests share.
 import { request } from 'node:http';
-import { join } from 'node:path';
 import { FrameDecoder, type Frame, type SynthesizeRequest } from '../../protocol/engine-wire.js';
-import type { EngineToParent } from '../../protocol/engine-ipc.js';
-import { distDir, modelsDir } from './paths.js';
 
-export interface EngineProcess {
-  child: ChildProcess;
-  port: number;
-  runtime: string;
-  stop(): Promise<void>;
-}
-
-export async function startEngine(env: Record<string, string> = {}, timeoutMs = 180_000): Promise<EngineProcess> {
-  const child = fork(join(distDir, 'engine/main.js'), [], {
-    env: { ...process.env, KOKORO_MODELS_DIR: modelsDir, ENGINE_PORT: '0', ENGINE_THREADS: '1', ...env },
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-  });
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-      child.once('exit', () => {
-        clearTimeout(t);
-        resolve();
-      });
-      child.kill('SIGTERM');
-    });
-  try {
-    const { port, runtime } = await new Promise<{ port: number; runtime: string }>((resolve, reject) => {
-      let port = 0;
-      const t = setTimeout(() => reject(new Error(`engine not ready in ${timeoutMs} ms: ${stderr}`)), timeoutMs);
-      child.on('message', (m: EngineToParent) => {
-        if (m.type === 'engine-listening') port = m.port;
-        if (m.type === 'engine-ready') {
-          clearTimeout(t);
-          resolve({ port, runtime: m.runtime });
-        }
-        if (m.type === 'engine-failed') reject(new Error(m.message));
-      });
-      child.once('exit', (code, sig) => reject(new Error(`engine exited (${code ?? sig}): ${stderr}`)));
-    });
-    return { child, port, runtime, stop };
-  } catch (err) {
-    await stop();
-    throw err;
-  }
-}
+export { startEngine, type EngineOptions, type EngineProcess } from '../../harness/engine-process.js';
 
 export interface JsonReply<T> {
   status: number;
