@@ -4,7 +4,7 @@
 import { fileURLToPath } from 'node:url';
 import { ensureModels } from '../models/fetch.js';
 import { resolveModelsDir } from '../models/paths.js';
-import { AdmissionControl } from './admission.js';
+import { AdmissionControl } from './speech/admission.js';
 import { loadConfig } from './config.js';
 import { createEncoderFactory, poolSizesFromEnv, resolveFfmpeg } from '../audio/encode/index.js';
 import { loadAdmissionConfig, loadSupervisionConfig } from './engines/config.js';
@@ -75,7 +75,7 @@ async function main(): Promise<void> {
     metrics,
     ready: () => supervisor.readyCount() > 0,
     engines: () => supervisor.rows(),
-    engineOrigin: (id) => supervisor.engines.find((e) => e.spec.id === id)?.client?.origin ?? null,
+    engineOrigin: (id) => supervisor.origin(id),
     logger,
   });
 

@@ -1,7 +1,7 @@
 // OpenAI voice names → Kokoro voices, and the checks every voice spec passes before it
 // reaches an engine. Only English voices (a* American, b* British) can be phonemized.
 import { parseVoiceSpec, VoiceError, voiceLang } from '../../engine/voices.js';
-import { badRequest } from '../errors.js';
+import { badRequest } from './api-error.js';
 import { type Lang } from '../../protocol/constants.js';
 
 /** The one table of OpenAI voice names and the Kokoro voice each speaks with. */
