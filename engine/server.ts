@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { encodeAudio, encodeChunkStart, encodeEnd, encodeError, encodeHeartbeat, type EngineError, type EngineHealth, type SynthesizeRequest } from '../protocol/engine-wire.js';
 import { ChunkScheduler, type ChunkJob } from './scheduler.js';
 import { EngineJobError, type SynthThread, type ThreadInfo } from './synth-thread.js';
-import { parseVoiceSpec, voiceInfo, voiceLang, VoiceError } from './voices.js';
+import { parseVoiceSpec, voiceInfo, voiceLang, VoiceError, type VoicePart } from './voices.js';
 import { type Lang } from '../protocol/constants.js';
 import { isValidSpeed, SPEED_MAX, SPEED_MIN } from '../protocol/constants.js';
 
@@ -137,12 +137,14 @@ export class EngineServer {
     this.scheduler.add(job);
   }
 
-  private validate(b: SynthesizeRequest): EngineError | { text: string; voice: string; speed: number; lang: Lang; fromChunk: number } {
+  private validate(b: SynthesizeRequest): EngineError | { text: string; voice: readonly VoicePart[]; speed: number; lang: Lang; fromChunk: number } {
     if (this.info === null) return { code: 'not_ready', message: 'engine is still loading' };
     if (this.scheduler.size >= this.opts.maxActive) return { code: 'overloaded', message: 'engine is at its request limit' };
     if (typeof b !== 'object' || b === null) return { code: 'invalid_request', message: 'body must be a JSON object' };
     if (typeof b.text !== 'string' || b.text.trim() === '') return { code: 'invalid_text', message: 'text must be a non-empty string', param: 'text' };
     if (b.text.includes('\0')) return { code: 'invalid_text', message: 'text must not contain NUL', param: 'text' };
+    // A trust boundary: whatever the gateway checked, the spec is parsed here once and the
+    // parts travel with the job, so no chunk parses it again.
     let parts;
     try {
       parts = parseVoiceSpec(b.voice, this.opts.voiceNames);
@@ -156,12 +158,12 @@ export class EngineServer {
     if (lang !== 'en-us' && lang !== 'en-gb') return { code: 'invalid_voice', message: 'only English voices (a*, b*) can be spoken by this engine', param: 'voice' };
     const fromChunk = b.fromChunk ?? 0;
     if (!Number.isInteger(fromChunk) || fromChunk < 0) return { code: 'invalid_request', message: 'fromChunk must be a non-negative integer', param: 'fromChunk' };
-    return { text: b.text, voice: b.voice, speed, lang, fromChunk };
+    return { text: b.text, voice: parts, speed, lang, fromChunk };
   }
 }
 
 interface SpeechJob extends ChunkJob {
-  voice: string;
+  voice: readonly VoicePart[];
   speed: number;
 }
 

@@ -1,5 +1,6 @@
 // Messages between the engine's I/O thread (engine/server.ts) and its inference thread
 // (engine/synth-worker.ts). Internal to one engine process.
+import type { VoicePart } from './voices.js';
 import type { EngineError } from '../protocol/engine-wire.js';
 import { type Lang } from '../protocol/constants.js';
 
@@ -13,7 +14,7 @@ export interface WorkerConfig {
 
 export type ToWorker =
   | { type: 'prepare'; id: string; text: string; lang: Lang }
-  | { type: 'infer'; id: string; chunk: number; tokens: number[]; voice: string; speed: number };
+  | { type: 'infer'; id: string; chunk: number; tokens: number[]; voice: readonly VoicePart[]; speed: number };
 
 export type FromWorker =
   | { type: 'ready'; runtime: string; runtimeSource: string; device: string }

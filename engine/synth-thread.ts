@@ -3,6 +3,7 @@
 import { Worker } from 'node:worker_threads';
 import type { EngineError } from '../protocol/engine-wire.js';
 import type { FromWorker, ToWorker, WorkerConfig } from './synth-messages.js';
+import type { VoicePart } from './voices.js';
 import { type Lang } from '../protocol/constants.js';
 
 export class EngineJobError extends Error {
@@ -69,7 +70,8 @@ export class SynthThread {
     return r.chunks;
   }
 
-  async infer(id: string, chunk: number, tokens: number[], voice: string, speed: number): Promise<Int16Array> {
+  /** `voice`: the parts the I/O thread validated, so the inference thread parses nothing. */
+  async infer(id: string, chunk: number, tokens: number[], voice: readonly VoicePart[], speed: number): Promise<Int16Array> {
     const r = await this.call({ type: 'infer', id, chunk, tokens, voice, speed });
     if (r.type === 'error') throw new EngineJobError(r.error);
     if (r.type !== 'audio') throw new Error(`unexpected reply ${r.type}`);

@@ -46,8 +46,28 @@ export function voiceLang(name: string): Lang | undefined {
  * Throws VoiceError naming the problem; `known` is the set of valid names.
  */
 export function parseVoiceSpec(spec: string, known: ReadonlySet<string>): VoicePart[] {
+  return readVoiceSpec(spec, known).parts;
+}
+
+const LOOSE_PIECE = /^([a-z0-9_]+)(\([^)]*\))?$/i;
+
+/**
+ * parseVoiceSpec in the same pass as a renaming: with `alias`, each name is lower-cased and
+ * renamed (OpenAI voice names) before it is checked, and `spec` is the spec rebuilt with the
+ * new names and the weights as written, for an engine to check again.
+ */
+export function readVoiceSpec(raw: string, known: ReadonlySet<string>, alias?: (name: string) => string): { spec: string; parts: VoicePart[] } {
+  let spec = raw;
+  let pieces: string[] | undefined;
+  if (alias && typeof raw === 'string') {
+    pieces = raw.split('+').map((p) => {
+      const m = LOOSE_PIECE.exec(p.trim());
+      return m ? alias(m[1]!.toLowerCase()) + (m[2] ?? '') : p.trim();
+    });
+    spec = pieces.join('+');
+  }
   if (typeof spec !== 'string' || spec.length === 0 || spec.length > 400) throw new VoiceError('voice must be a non-empty string');
-  const pieces = spec.split('+').map((s) => s.trim());
+  pieces ??= spec.split('+').map((s) => s.trim());
   if (pieces.length > MAX_MIX_PARTS) throw new VoiceError(`a mix may have at most ${MAX_MIX_PARTS} voices`);
   const parts: VoicePart[] = [];
   for (const piece of pieces) {
@@ -60,7 +80,7 @@ export function parseVoiceSpec(spec: string, known: ReadonlySet<string>): VoiceP
     parts.push({ name, weight });
   }
   const total = parts.reduce((s, p) => s + p.weight, 0);
-  return parts.map((p) => ({ name: p.name, weight: p.weight / total }));
+  return { spec, parts: parts.map((p) => ({ name: p.name, weight: p.weight / total })) };
 }
 
 function printable(s: string): string {
@@ -89,9 +109,9 @@ export class VoiceStore {
     return p;
   }
 
-  /** The whole [510×256] table for a spec (a single voice or a weighted sum). */
-  table(spec: string): Float32Array {
-    const parts = parseVoiceSpec(spec, this.names);
+  /** The whole [510×256] table for a spec or its parsed parts (a single voice or a weighted sum). */
+  table(spec: string | readonly VoicePart[]): Float32Array {
+    const parts = typeof spec === 'string' ? parseVoiceSpec(spec, this.names) : spec;
     const key = parts.map((p) => `${p.name}:${p.weight}`).join('+');
     let t = this.mixes.get(key);
     if (t) return t;
@@ -107,7 +127,7 @@ export class VoiceStore {
   }
 
   /** Style vector for a chunk of `tokenCount` phoneme tokens (pads excluded). */
-  style(spec: string, tokenCount: number): Float32Array {
+  style(spec: string | readonly VoicePart[], tokenCount: number): Float32Array {
     const row = Math.min(Math.max(tokenCount, 0), PACK_ROWS - 1);
     return this.table(spec).slice(row * STYLE_DIM, (row + 1) * STYLE_DIM);
   }

@@ -6,7 +6,7 @@ import { ensureModels } from '../models/fetch.js';
 import { packageRunners } from '../models/runners.js';
 import { SettingsError } from '../settings/reader.js';
 import { loadGatewaySettings } from '../settings/tree.js';
-import { AdmissionControl } from './admission.js';
+import { AdmissionControl } from './speech/admission.js';
 import { createEncoderFactory, resolveFfmpeg } from '../audio/encode/index.js';
 import { EnginePool } from './engines/pool.js';
 import { Supervisor } from './engines/supervisor.js';
@@ -76,7 +76,7 @@ async function main(): Promise<void> {
     metrics,
     ready: () => supervisor.readyCount() > 0,
     engines: () => supervisor.rows(),
-    engineOrigin: (id) => supervisor.engines.find((e) => e.spec.id === id)?.client?.origin ?? null,
+    engineOrigin: (id) => supervisor.origin(id),
     logger,
   });
 

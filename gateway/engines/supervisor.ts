@@ -3,6 +3,9 @@
 // engine that exits is restarted with exponential backoff (reset after a stable run), a crash
 // loop marks its slot failed (still retried, slowly), and a local engine that stops answering
 // (SIGSTOP, a wedged process) or whose chunk hangs is killed and restarted.
+// Engines are lent, never handed out: the pool leases one per attempt, reports how it failed,
+// and gives it back; the supervisor alone counts requests in flight and decides kill/eject.
+// A waiter is woken when an engine becomes ready or a lease comes back, not by polling.
 import cluster, { type Worker } from 'node:cluster';
 import { EventEmitter } from 'node:events';
 import type { EngineToParent } from '../../protocol/engine-ipc.js';
@@ -29,7 +32,36 @@ export interface EngineStatusRow {
   url: string | null;
 }
 
-export class Engine {
+/** What an engine did wrong on one request: 'hung' kills it, 'broken' ejects it until health checks pass, 'busy' leaves it be. */
+export type EngineFault = 'hung' | 'broken' | 'busy';
+
+/** One engine lent for one attempt. */
+export interface Lease {
+  readonly id: string;
+  readonly client: EngineClient;
+  /** The attempt failed on this engine; the supervisor acts on `fault`. */
+  failed(reason: string, fault: EngineFault): void;
+  /** Gives the engine back; only the first call counts. */
+  release(): void;
+}
+
+/** What the pool needs from the supervisor. */
+export interface EngineLender {
+  /**
+   * An engine with room, waiting while engines are ready but full; null once no engine at all
+   * has been ready for `noEngineMs`. `avoid` (an engine id) is taken only as a last resort.
+   * Rejects with the signal's reason when it aborts.
+   */
+  acquire(signal: AbortSignal, opts: { avoid?: string; noEngineMs: number }): Promise<Lease | null>;
+}
+
+interface Waiter {
+  avoid?: string;
+  grant(lease: Lease): void;
+}
+
+// Private to this module: only the supervisor writes an engine's state.
+class Engine {
   state: EngineState = 'starting';
   pid: number | null = null;
   client: EngineClient | null = null;
@@ -89,10 +121,14 @@ export interface SupervisorOptions {
 }
 
 /** Emits 'change' whenever an engine's state changes. */
-export class Supervisor extends EventEmitter {
-  readonly engines: Engine[];
+export class Supervisor extends EventEmitter implements EngineLender {
+  private readonly engines: Engine[];
   private healthTimer: NodeJS.Timeout | null = null;
   private stopping = false;
+  private readonly waiters: Waiter[] = [];
+  /** Since when no engine has been ready (the start, until one is). */
+  private noneReadySince = Date.now();
+  private anyReady = false;
 
   constructor(private readonly opts: SupervisorOptions) {
     super();
@@ -101,7 +137,7 @@ export class Supervisor extends EventEmitter {
   }
 
   start(): void {
-    cluster.setupPrimary({ exec: this.opts.engineMain, args: [], silent: false });
+    if (this.engines.some((e) => e.spec.kind === 'local')) cluster.setupPrimary({ exec: this.opts.engineMain, args: [], silent: false });
     for (const e of this.engines) {
       if (e.spec.kind === 'local') this.fork(e);
       else {
@@ -122,11 +158,95 @@ export class Supervisor extends EventEmitter {
     return this.engines.map((e) => e.row());
   }
 
+  /** Base URL of a running engine, for the proxied debug endpoints. */
+  origin(id: string): string | null {
+    return this.engines.find((e) => e.spec.id === id)?.client?.origin ?? null;
+  }
+
+  /** The least-loaded ready engine with room, or null; `avoid` only as a last resort. */
+  lease(avoid?: string): Lease | null {
+    const open = this.engines.filter((e) => e.routable && e.inFlight < e.spec.maxInFlight);
+    const preferred = open.filter((e) => e.spec.id !== avoid);
+    const candidates = preferred.length > 0 ? preferred : open;
+    const e = candidates.reduce<Engine | null>((best, x) => (best === null || x.inFlight < best.inFlight ? x : best), null);
+    if (!e) return null;
+    e.inFlight++;
+    let released = false;
+    return {
+      id: e.spec.id,
+      client: e.client!,
+      failed: (reason, fault) => {
+        if (fault === 'hung') this.kill(e, reason);
+        else if (fault === 'broken') this.eject(e, reason);
+      },
+      release: () => {
+        if (released) return;
+        released = true;
+        e.inFlight--;
+        this.wake();
+      },
+    };
+  }
+
+  acquire(signal: AbortSignal, opts: { avoid?: string; noEngineMs: number }): Promise<Lease | null> {
+    if (signal.aborted) return Promise.reject(signal.reason);
+    const now = this.lease(opts.avoid);
+    if (now) return Promise.resolve(now);
+    const since = Date.now();
+    return new Promise<Lease | null>((resolve, reject) => {
+      let timer: NodeJS.Timeout;
+      const settle = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        const i = this.waiters.indexOf(waiter);
+        if (i >= 0) this.waiters.splice(i, 1);
+      };
+      const waiter: Waiter = {
+        avoid: opts.avoid,
+        grant: (lease) => {
+          settle();
+          resolve(lease);
+        },
+      };
+      const onAbort = () => {
+        settle();
+        reject(signal.reason);
+      };
+      // Not a poll: only the no-engine deadline, pushed back while any engine is ready.
+      const arm = () => {
+        const deadline = this.readyCount() > 0 ? Date.now() + opts.noEngineMs : Math.max(since, this.noneReadySince) + opts.noEngineMs;
+        const left = deadline - Date.now();
+        if (left <= 0) {
+          settle();
+          resolve(null);
+          return;
+        }
+        timer = setTimeout(arm, left);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.waiters.push(waiter);
+      arm();
+    });
+  }
+
+  /** Serves waiters, oldest first, while engines have room. */
+  private wake(): void {
+    for (const w of [...this.waiters]) {
+      const lease = this.lease(w.avoid);
+      if (!lease) continue;
+      w.grant(lease);
+    }
+  }
+
   private setState(e: Engine, state: EngineState): void {
     if (e.state === state) return;
     e.state = state;
-    this.opts.metrics?.enginesReady.set(this.readyCount());
-    this.emit('change', e);
+    const ready = this.readyCount();
+    if (ready === 0 && this.anyReady) this.noneReadySince = Date.now();
+    this.anyReady = ready > 0;
+    this.opts.metrics?.enginesReady.set(ready);
+    this.emit('change', e.spec.id);
+    if (state === 'ready') this.wake();
   }
 
   private fork(e: Engine): void {
@@ -218,7 +338,7 @@ export class Supervisor extends EventEmitter {
   }
 
   /** Kill a local engine now (hung, stalled); it is restarted like any other exit. */
-  kill(e: Engine, reason: string): void {
+  private kill(e: Engine, reason: string): void {
     if (e.spec.kind !== 'local' || !e.worker) {
       this.eject(e, reason);
       return;
@@ -230,7 +350,7 @@ export class Supervisor extends EventEmitter {
   }
 
   /** Passive ejection: a request to this engine failed; keep it out until health checks pass. */
-  eject(e: Engine, reason: string): void {
+  private eject(e: Engine, reason: string): void {
     e.lastError = reason;
     e.okStreak = 0;
     if (e.state === 'ready') this.setState(e, 'unhealthy');

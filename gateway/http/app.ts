@@ -6,7 +6,7 @@ import { voiceLang } from '../../engine/voices.js';
 import type { GatewayConfig } from '../config.js';
 import { createLogger } from '../log.js';
 import type { GatewayMetrics } from '../metrics.js';
-import type { Admission, SpeechSource } from '../types.js';
+import type { Admission, SpeechSource } from '../speech/types.js';
 import { requireApiKey } from './auth.js';
 import { registerErrorHandling } from './error-handling.js';
 import { echoRequestId, genRequestId } from './request-id.js';

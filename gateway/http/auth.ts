@@ -2,7 +2,7 @@
 // compared in constant time and never logged or echoed.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { ApiError } from '../errors.js';
+import { ApiError } from './api-error.js';
 
 /** Probes and scrapes stay open so orchestrators need no secret. */
 export const OPEN_PATHS: ReadonlySet<string> = new Set(['/health', '/ready', '/metrics']);

@@ -1,9 +1,10 @@
 // Every error leaves in OpenAI's shape {"error":{message,type,param,code}} with the right
-// status: our ApiErrors as they are, fastify's own (body parsing, size, media type) mapped,
+// status: our ApiErrors as they are, core SpeechErrors through the kind table, fastify's own (body parsing, size, media type) mapped,
 // anything else a 500 that names no internals. Unknown routes are 404; a known route with
 // the wrong method is 405 with Allow.
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
-import { ApiError } from '../errors.js';
+import { ApiError, speechApiError } from './api-error.js';
+import { SpeechError } from '../speech/errors.js';
 
 function send(reply: FastifyReply, err: ApiError): FastifyReply {
   if (err.retryAfter !== undefined) reply.header('retry-after', String(Math.max(1, Math.ceil(err.retryAfter))));
@@ -13,6 +14,7 @@ function send(reply: FastifyReply, err: ApiError): FastifyReply {
 /** Maps any thrown value to the ApiError the client will see. */
 export function toApiError(err: unknown, bodyLimit: number): ApiError {
   if (err instanceof ApiError) return err;
+  if (err instanceof SpeechError) return speechApiError(err);
   const e = err as Partial<FastifyError> & { status?: number };
   const status = e.statusCode ?? e.status ?? 500;
   switch (e.code) {
@@ -47,8 +49,7 @@ export function registerErrorHandling(app: FastifyInstance, bodyLimit: number): 
   app.setErrorHandler((err, request, reply) => {
     const api = toApiError(err, bodyLimit);
     // A client that left needs no log line here: the speech route already recorded it.
-    const clientGone = (err as Error)?.name === 'AbortError';
-    if (api.status >= 500 && !(err instanceof ApiError) && !clientGone) request.log.error({ err }, 'unhandled error');
+    if (api.status >= 500 && !(err instanceof ApiError) && !(err instanceof SpeechError)) request.log.error({ err }, 'unhandled error');
     return send(reply, api);
   });
 

@@ -1,7 +1,7 @@
 // Validation of POST /v1/audio/speech bodies. Hand-written rather than a JSON schema so every
 // 400 names the parameter at fault in OpenAI's words, and so NUL bytes and hostile voice
 // names are refused before anything else sees them.
-import { badRequest } from '../errors.js';
+import { badRequest } from './api-error.js';
 import { resolveVoice } from './voice-map.js';
 import { type Lang } from '../../protocol/constants.js';
 import { AUDIO_FORMATS, type AudioFormat } from '../../audio/encode/types.js';

@@ -1,7 +1,7 @@
 // OpenAI voice names → Kokoro voices, and the checks every voice spec passes before it
 // reaches an engine. Only English voices (a* American, b* British) can be phonemized.
-import { parseVoiceSpec, VoiceError, voiceLang } from '../../engine/voices.js';
-import { badRequest } from '../errors.js';
+import { readVoiceSpec, VoiceError, voiceLang } from '../../engine/voices.js';
+import { badRequest } from './api-error.js';
 import { type Lang } from '../../protocol/constants.js';
 
 /** The one table of OpenAI voice names and the Kokoro voice each speaks with. */
@@ -32,16 +32,10 @@ export interface ResolvedVoice {
  * Throws a 400 ApiError naming `voice` for anything an engine could not speak.
  */
 export function resolveVoice(raw: string, known: ReadonlySet<string>): ResolvedVoice {
-  const pieces = raw.split('+').map((p) => {
-    const m = /^\s*([a-z0-9_]+)(\([^)]*\))?\s*$/i.exec(p);
-    if (!m) return p.trim();
-    const name = m[1]!.toLowerCase();
-    return (OPENAI_VOICES[name] ?? name) + (m[2] ?? '');
-  });
-  const spec = pieces.join('+');
-  let parts;
+  // One pass maps OpenAI names and checks the result; the engine checks the spec again.
+  let spec, parts;
   try {
-    parts = parseVoiceSpec(spec, known);
+    ({ spec, parts } = readVoiceSpec(raw, known, (name) => (Object.hasOwn(OPENAI_VOICES, name) ? OPENAI_VOICES[name]! : name)));
   } catch (e) {
     if (e instanceof VoiceError) throw badRequest(`Invalid voice: ${e.message}. See GET /v1/audio/voices.`, 'voice');
     throw e;

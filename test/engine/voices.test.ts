@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { listVoiceNames, parseVoiceSpec, STYLE_DIM, VoiceError, VoiceStore } from '../../engine/voices.js';
+import { listVoiceNames, parseVoiceSpec, readVoiceSpec, STYLE_DIM, VoiceError, VoiceStore } from '../../engine/voices.js';
 import { modelsDir } from '../support/paths.js';
 
 const voicesDir = join(modelsDir, 'voices');
@@ -38,4 +38,16 @@ test('a mix is the weighted sum of its packs, and the style row follows the toke
   const row = store.style('af_heart', 42);
   assert.deepEqual([...row], [...a.subarray(42 * STYLE_DIM, 43 * STYLE_DIM)]);
   assert.deepEqual([...store.style('af_heart', 5000)], [...a.subarray(509 * STYLE_DIM, 510 * STYLE_DIM)], 'capped at row 509');
+});
+
+test('readVoiceSpec renames in the same pass and keeps the weights as written', () => {
+  const known = new Set(['af_heart', 'am_adam']);
+  const alias = (n: string) => (n === 'coral' ? 'af_heart' : n);
+  const r = readVoiceSpec(' Coral(3) + AM_ADAM ', known, alias);
+  assert.equal(r.spec, 'af_heart(3)+am_adam');
+  assert.deepEqual(r.parts, [{ name: 'af_heart', weight: 0.75 }, { name: 'am_adam', weight: 0.25 }]);
+  assert.throws(() => readVoiceSpec('coral(x)', known, alias), /invalid voice 'af_heart\(x\)'/);
+  assert.throws(() => readVoiceSpec('  ', known, alias), /non-empty/);
+  // Without a renaming it is parseVoiceSpec: names are exact.
+  assert.throws(() => readVoiceSpec('AF_HEART', known), /invalid voice/);
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { AdmissionControl } from '../../gateway/admission.js';
-import { ApiError } from '../../gateway/errors.js';
+import { AdmissionControl } from '../../gateway/speech/admission.js';
+import { toApiError } from '../../gateway/http/error-handling.js';
 import { createMetrics } from '../../gateway/metrics.js';
 
 const limits = (over: Partial<ConstructorParameters<typeof AdmissionControl>[0]> = {}) => ({
@@ -12,6 +12,8 @@ const limits = (over: Partial<ConstructorParameters<typeof AdmissionControl>[0]>
   ...over,
 });
 const never = new AbortController().signal;
+/** What the client would see. */
+const http = (e: unknown) => toApiError(e, 0);
 
 test('per-format limit queues, and a freed slot goes to the waiter', async () => {
   const a = new AdmissionControl(limits());
@@ -46,9 +48,9 @@ test('past the queue bound: 429 with Retry-After; waiting too long: 429', async 
   const held = await a.acquire('mp3', never);
   const w1 = a.acquire('mp3', never);
   const w2 = a.acquire('mp3', never);
-  await assert.rejects(a.acquire('mp3', never), (e: ApiError) => e.status === 429 && e.retryAfter! >= 1 && e.code === 'rate_limit_exceeded');
-  await assert.rejects(w1, (e: ApiError) => e.status === 429 && /waited too long/.test(e.message));
-  await assert.rejects(w2, (e: ApiError) => e.status === 429);
+  await assert.rejects(a.acquire('mp3', never), (e: unknown) => http(e).status === 429 && http(e).retryAfter! >= 1 && http(e).code === 'rate_limit_exceeded');
+  await assert.rejects(w1, (e: unknown) => http(e).status === 429 && /waited too long/.test(http(e).message));
+  await assert.rejects(w2, (e: unknown) => http(e).status === 429);
   held();
   const text = await metrics.registry.metrics();
   assert.match(text, /kokoro_admission_rejections_total\{reason="queue_full"\} 1/);

@@ -1,40 +1,30 @@
 // The engine pool's resume logic against fake engines speaking the real frame protocol.
 import assert from 'node:assert/strict';
-import { EventEmitter } from 'node:events';
-import { createServer, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { after, test } from 'node:test';
 import { encodeAudio, encodeChunkStart, encodeEnd, encodeError, type SynthesizeRequest } from '../../protocol/engine-wire.js';
 import { loadSupervisionConfig } from '../../gateway/engines/config.js';
-import { EngineClient } from '../../gateway/engines/engine-client.js';
 import { EnginePool } from '../../gateway/engines/pool.js';
-import { Engine, type Supervisor } from '../../gateway/engines/supervisor.js';
-import { ApiError } from '../../gateway/errors.js';
-import type { SpeechEvent } from '../../gateway/types.js';
+import type { Supervisor } from '../../gateway/engines/supervisor.js';
+import { toApiError } from '../../gateway/http/error-handling.js';
+import type { SpeechEvent } from '../../gateway/speech/types.js';
+import { fakeEngine as startFake, spyLender, superviseFakes, type Behaviour } from './fake-engines.js';
 
 const CHUNKS = 5;
 const samplesOf = (k: number) => Int16Array.from({ length: 100 + k }, (_, i) => k * 1000 + i);
-type Behaviour = (req: SynthesizeRequest, res: ServerResponse) => void;
+/** What the client would see. */
+const http = (e: unknown) => toApiError(e, 0);
 
 const servers: Server[] = [];
-after(() => servers.forEach((s) => s.closeAllConnections?.() ?? s.close()));
+const supervisors: Supervisor[] = [];
+after(async () => {
+  await Promise.all(supervisors.map((s) => s.stop()));
+  servers.forEach((s) => s.closeAllConnections?.() ?? s.close());
+});
 
-async function fakeEngine(id: string, behaviour: Behaviour, seen: SynthesizeRequest[]): Promise<Engine> {
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (d) => (body += d));
-    req.on('end', () => {
-      const parsed = JSON.parse(body) as SynthesizeRequest;
-      seen.push(parsed);
-      res.writeHead(200, { 'content-type': 'application/x-kokoro-frames' });
-      behaviour(parsed, res);
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  servers.push(server);
-  const e = new Engine({ id, kind: 'remote', device: 'cpu', threads: 1, maxInFlight: 4 }, 100);
-  e.client = new EngineClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-  e.state = 'ready';
+async function fakeEngine(id: string, behaviour: Behaviour, seen: SynthesizeRequest[], healthy = true) {
+  const e = await startFake(id, behaviour, seen, healthy);
+  servers.push(e.server);
   return e;
 }
 
@@ -54,21 +44,11 @@ const serve = (cut?: number, mode: 'destroy' | 'hang' = 'destroy'): Behaviour =>
   res.end(encodeEnd(CHUNKS, 0, 50));
 };
 
-function fakeSupervisor(engines: Engine[]) {
-  const events = Object.assign(new EventEmitter(), {
-    engines,
-    killed: [] as string[],
-    ejected: [] as string[],
-    kill(e: Engine) {
-      this.killed.push(e.spec.id);
-      e.state = 'unhealthy';
-    },
-    eject(e: Engine) {
-      this.ejected.push(e.spec.id);
-      e.state = 'unhealthy';
-    },
-  });
-  return events;
+/** A real supervisor over the fake engines; the pool talks to it through a spy. */
+async function fakeSupervisor(engines: Awaited<ReturnType<typeof fakeEngine>>[], ready = engines.length) {
+  const sup = await superviseFakes(config, engines, ready);
+  supervisors.push(sup);
+  return { sup, lender: spyLender(sup) };
 }
 
 async function collect(pool: EnginePool): Promise<SpeechEvent[]> {
@@ -84,10 +64,11 @@ test('an engine that dies mid-stream: the request resumes elsewhere at the first
   const seenB: SynthesizeRequest[] = [];
   const a = await fakeEngine('a', serve(2), seenA);
   const b = await fakeEngine('b', serve(), seenB);
-  b.inFlight = 1; // so the pool picks a first
-  const sup = fakeSupervisor([a, b]);
-  const pool = new EnginePool(sup as unknown as Supervisor, config, () => {});
+  const { sup: real, lender: sup } = await fakeSupervisor([a, b]);
+  const held = real.lease('a')!; // b has a request in flight, so the pool picks a first
+  const pool = new EnginePool(sup, config, () => {});
   const events = await collect(pool);
+  held.release();
   const audio = events.filter((e) => e.type === 'audio');
   assert.deepEqual(audio.map((e) => e.chunk), [0, 1, 2, 3, 4], 'each chunk exactly once, in order');
   for (const e of audio) assert.deepEqual(e.samples, samplesOf(e.chunk));
@@ -100,9 +81,10 @@ test('a stalled engine is killed and the request completes on another', async ()
   const a = await fakeEngine('a', serve(1, 'hang'), []);
   const seenB: SynthesizeRequest[] = [];
   const b = await fakeEngine('b', serve(), seenB);
-  b.inFlight = 1;
-  const sup = fakeSupervisor([a, b]);
-  const events = await collect(new EnginePool(sup as unknown as Supervisor, config, () => {}));
+  const { sup: real, lender: sup } = await fakeSupervisor([a, b]);
+  const held = real.lease('a')!;
+  const events = await collect(new EnginePool(sup, config, () => {}));
+  held.release();
   assert.deepEqual(events.filter((e) => e.type === 'audio').map((e) => e.chunk), [0, 1, 2, 3, 4]);
   assert.deepEqual(sup.killed, ['a']);
   assert.equal(seenB[0]?.fromChunk, 1);
@@ -113,34 +95,34 @@ test('a request error (bad voice) is not retried', async () => {
   const bad: Behaviour = (_req, res) => res.end(encodeError({ code: 'invalid_voice', message: 'unknown voice', param: 'voice' }));
   const a = await fakeEngine('a', bad, seen);
   const b = await fakeEngine('b', bad, seen);
-  const pool = new EnginePool(fakeSupervisor([a, b]) as unknown as Supervisor, config, () => {});
-  await assert.rejects(collect(pool), (e: ApiError) => e.status === 400 && e.param === 'voice');
+  const pool = new EnginePool((await fakeSupervisor([a, b])).lender, config, () => {});
+  await assert.rejects(collect(pool), (e: unknown) => http(e).status === 400 && http(e).param === 'voice');
   assert.equal(seen.length, 1);
 });
 
 test('attempts are bounded: when every engine fails, 503', async () => {
   const seen: SynthesizeRequest[] = [];
   const engines = await Promise.all(['a', 'b', 'c', 'd'].map((id) => fakeEngine(id, serve(0), seen)));
-  const pool = new EnginePool(fakeSupervisor(engines) as unknown as Supervisor, config, () => {});
-  await assert.rejects(collect(pool), (e: ApiError) => e.status === 503 && e.retryAfter !== undefined);
+  const pool = new EnginePool((await fakeSupervisor(engines)).lender, config, () => {});
+  await assert.rejects(collect(pool), (e: unknown) => http(e).status === 503 && http(e).retryAfter !== undefined);
   assert.equal(seen.length, 3);
 });
 
 test('no ready engine within ENGINE_WAIT_MS: 503 with Retry-After', async () => {
-  const a = await fakeEngine('a', serve(), []);
-  a.state = 'restarting';
-  const pool = new EnginePool(fakeSupervisor([a]) as unknown as Supervisor, config, () => {});
+  const a = await fakeEngine('a', serve(), [], false); // its health checks fail: never ready
+  const pool = new EnginePool((await fakeSupervisor([a], 0)).lender, config, () => {});
   const t0 = Date.now();
-  await assert.rejects(collect(pool), (e: ApiError) => e.status === 503 && (e.retryAfter ?? 0) >= 1);
+  await assert.rejects(collect(pool), (e: unknown) => http(e).status === 503 && (http(e).retryAfter ?? 0) >= 1);
   assert.ok(Date.now() - t0 >= 150);
 });
 
 test('engines that are ready but full make a request wait, not fail', async () => {
   const a = await fakeEngine('a', serve(), []);
-  a.inFlight = 4; // at its cap
-  const pool = new EnginePool(fakeSupervisor([a]) as unknown as Supervisor, config, () => {});
+  const { sup, lender } = await fakeSupervisor([a]);
+  const held = [1, 2, 3, 4].map(() => sup.lease()!); // at its cap
+  const pool = new EnginePool(lender, config, () => {});
   setTimeout(() => {
-    a.inFlight = 0; // a slot frees up after more than ENGINE_WAIT_MS (200 ms)
+    held.forEach((l) => l.release()); // slots free up after more than ENGINE_WAIT_MS (200 ms)
   }, 400);
   const events = await collect(pool);
   assert.equal(events.filter((e) => e.type === 'audio').length, CHUNKS);

@@ -1,7 +1,7 @@
 // The OpenAI contract over inject(): statuses, error shapes, listings, probes, request ids.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ApiError } from '../../gateway/errors.js';
+import { SpeechError } from '../../gateway/speech/errors.js';
 import { base, speech, testApp } from './helpers.js';
 import { expectedPcm } from './fakes.js';
 
@@ -170,18 +170,18 @@ describe('responses', () => {
 describe('errors from admission, the source and the server', () => {
   it('429 and 503 carry Retry-After', async () => {
     const t = testApp();
-    t.admission.reject = new ApiError(429, 'Too many requests queued.', 'rate_limit_error', null, 'rate_limit_exceeded', 2.5);
+    t.admission.reject = new SpeechError('busy', 'Too many requests queued.', { retryAfterS: 2.5 });
     const r429 = await t.app.inject(speech(base));
     assertError(r429, 429);
     assert.equal(r429.headers['retry-after'], '3');
-    t.admission.reject = new ApiError(503, 'No engine ready.', 'server_error', null, 'service_unavailable', 10);
+    t.admission.reject = new SpeechError('unavailable', 'No engine ready.', { retryAfterS: 10 });
     const r503 = await t.app.inject(speech(base));
     assertError(r503, 503);
     assert.equal(r503.headers['retry-after'], '10');
   });
 
   it('a source failure before any byte is that error, with its status', async () => {
-    const t = testApp({ source: { failAfter: 0, failWith: new ApiError(503, 'All engines are down.', 'server_error', null, 'service_unavailable', 4) } });
+    const t = testApp({ source: { failAfter: 0, failWith: new SpeechError('unavailable', 'All engines are down.', { retryAfterS: 4 }) } });
     const res = await t.app.inject(speech(base));
     const err = assertError(res, 503);
     assert.equal(err.message, 'All engines are down.');

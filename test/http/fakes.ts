@@ -2,8 +2,8 @@
 // and a pass-through encoder (s16le in = bytes out) whose deaths can be scripted.
 import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ApiError } from '../../gateway/errors.js';
-import type { Admission, Release, SpeechEvent, SpeechJob, SpeechSource } from '../../gateway/types.js';
+import { SpeechError } from '../../gateway/speech/errors.js';
+import type { Admission, Release, SpeechEvent, SpeechJob, SpeechSource } from '../../gateway/speech/types.js';
 import { type AudioFormat, type Encoder, type EncoderFactory, type EncoderOptions } from '../../audio/encode/types.js';
 
 export const CHUNK_SAMPLES = 2400; // 100 ms at 24 kHz
@@ -51,7 +51,7 @@ export class FakeSource implements SpeechSource {
     const { chunks = 5, delayMs = 0 } = this.opts;
     let samples = 0;
     for (let k = 0; k < chunks; k++) {
-      if (this.opts.failAfter === k) throw this.opts.failWith ?? new ApiError(500, 'engine failed', 'server_error');
+      if (this.opts.failAfter === k) throw this.opts.failWith ?? new SpeechError('unavailable', 'engine failed');
       if (this.opts.cutAfter === k) return;
       if (this.opts.hangAfter === k) {
         this.markHanging();
@@ -75,7 +75,7 @@ export class FakeAdmission implements Admission {
   acquired = 0;
   released = 0;
   doubleRelease = 0;
-  constructor(public reject?: ApiError) {}
+  constructor(public reject?: Error) {}
   async acquire(_format: AudioFormat, _signal: AbortSignal): Promise<Release> {
     if (this.reject) throw this.reject;
     this.acquired++;

@@ -5,7 +5,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ApiError } from '../../gateway/errors.js';
+import { SpeechError } from '../../gateway/speech/errors.js';
 import { base, testApp, type TestAppOptions } from './helpers.js';
 import { expectedPcm } from './fakes.js';
 
@@ -67,7 +67,7 @@ describe('over a real socket', () => {
   });
 
   it('a source failure after bytes went out cuts the connection (no clean short end)', async () => {
-    const { port, admission, encoders } = await open({ source: { chunks: 6, delayMs: 5, failAfter: 3, failWith: new ApiError(500, 'engine died', 'server_error') } });
+    const { port, admission, encoders } = await open({ source: { chunks: 6, delayMs: 5, failAfter: 3, failWith: new SpeechError('unavailable', 'engine died') } });
     const res = await post(port, { ...base, response_format: 'pcm' });
     assert.equal(res.statusCode, 200);
     const got: Buffer[] = [];

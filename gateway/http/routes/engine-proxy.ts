@@ -4,7 +4,7 @@
 // read the engine's frames itself to resume a request elsewhere when an engine fails.
 import type { FastifyInstance } from 'fastify';
 import { createProxyServer } from 'http-proxy-3';
-import { ApiError } from '../../errors.js';
+import { ApiError } from '../api-error.js';
 
 export interface EngineProxyOptions {
   /** The engine's base URL, or null when there is no such engine or it is not running. */

@@ -1,7 +1,7 @@
 // Read-only listings: models (OpenAI's list shape), voices (Kokoro-FastAPI's shape, which
 // Open WebUI and SillyTavern read), and the engines' status rows.
 import type { FastifyInstance } from 'fastify';
-import { ApiError } from '../../errors.js';
+import { ApiError } from '../api-error.js';
 import { SPEECH_MODELS } from '../speech-request.js';
 
 export interface InfoRouteOptions {

@@ -1,6 +1,6 @@
 // Liveness, readiness and metrics: open without an API key, cheap, and never touching engines.
 import type { FastifyInstance } from 'fastify';
-import { unavailable } from '../../errors.js';
+import { unavailable } from '../api-error.js';
 import type { GatewayMetrics } from '../../metrics.js';
 
 export interface ProbeRouteOptions {

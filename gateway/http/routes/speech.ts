@@ -4,11 +4,12 @@
 // error response; a failure after it cuts the connection so the client sees truncation.
 import { PassThrough } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ApiError } from '../../errors.js';
+import { ApiError } from '../api-error.js';
 import { logSpeech, type SpeechOutcome } from '../../log.js';
 import type { GatewayMetrics } from '../../metrics.js';
 import { contentTypeFor as audioContentType } from '../../../audio/encode/content-type.js';
-import { ClientGoneError, newStats, runSpeechPipeline, type PipelineDeps, type PipelineStats } from '../speech-pipeline.js';
+import { newStats, runSpeechPipeline, type PipelineDeps, type PipelineStats } from '../../speech/pipeline.js';
+import { ClientGoneError, SpeechError } from '../../speech/errors.js';
 import { parseSpeechRequest, type SpeechRequest } from '../speech-request.js';
 import { toApiError } from '../error-handling.js';
 import { SAMPLE_RATE } from '../../../protocol/constants.js';
@@ -83,14 +84,14 @@ export function speechRoutes(app: FastifyInstance, opts: SpeechRouteOptions): vo
         ttfbMs: ttfbMs === null ? null : Math.round(ttfbMs),
         durationMs: Math.round(durationMs),
         ...(stats.encoderReplacements > 0 ? { encoderReplacements: stats.encoderReplacements } : {}),
-        ...(err !== undefined && !(err instanceof ClientGoneError) ? { error: err instanceof ApiError ? err.message : String((err as Error)?.message ?? err) } : {}),
+        ...(err !== undefined && !(err instanceof ClientGoneError) ? { error: err instanceof ApiError || err instanceof SpeechError ? err.message : String((err as Error)?.message ?? err) } : {}),
       });
     };
     const fail = (err: unknown): never => {
       if (err instanceof ClientGoneError) record(499, 'client_gone', err);
       else {
         const api = toApiError(err, opts.bodyLimit);
-        if (!(err instanceof ApiError)) request.log.error({ err }, 'speech request failed');
+        if (!(err instanceof ApiError) && !(err instanceof SpeechError)) request.log.error({ err }, 'speech request failed');
         record(api.status, api.status >= 500 ? 'server_error' : 'client_error', err);
         throw api;
       }

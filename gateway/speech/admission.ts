@@ -1,12 +1,14 @@
 // Admission: per-format concurrency limits, a global limit, and a bounded FIFO queue with a
-// maximum wait. Past the queue bound or the wait: 429 with Retry-After. A waiter whose client
-// leaves is dropped. A freed slot goes to the oldest waiter whose format has room, so one
+// maximum wait. Past the queue bound or the wait: a 'busy' SpeechError with a retry hint. A
+// waiter whose client leaves is dropped. A freed slot goes to the oldest waiter whose format has room, so one
 // saturated format never blocks the others.
-import { overloaded } from './errors.js';
+import { SpeechError } from './errors.js';
 import type { Admission, Release } from './types.js';
-import type { GatewayMetrics } from './metrics.js';
-import { type AudioFormat } from '../audio/encode/types.js';
-import type { AdmissionConfig } from './engines/config.js';
+import type { GatewayMetrics } from '../metrics.js';
+import type { AdmissionConfig } from '../engines/config.js';
+import { type AudioFormat } from '../../audio/encode/types.js';
+
+const busy = (message: string, retryAfterS: number) => new SpeechError('busy', message, { retryAfterS });
 
 interface Waiter {
   format: AudioFormat;
@@ -62,7 +64,7 @@ export class AdmissionControl implements Admission {
     }
     if (this.queue.length >= this.limits.queueSize) {
       this.metrics?.admissionRejections.inc({ reason: 'queue_full' });
-      return Promise.reject(overloaded('Too many requests are waiting; try again shortly.', this.retryAfter()));
+      return Promise.reject(busy('Too many requests are waiting; try again shortly.', this.retryAfter()));
     }
     return new Promise<Release>((resolve, reject) => {
       const waiter: Waiter = {
@@ -81,7 +83,7 @@ export class AdmissionControl implements Admission {
       const timer = setTimeout(() => {
         this.remove(waiter);
         this.metrics?.admissionRejections.inc({ reason: 'wait_timeout' });
-        waiter.fail(overloaded('The server is busy; the request waited too long for a slot.', this.retryAfter()));
+        waiter.fail(busy('The server is busy; the request waited too long for a slot.', this.retryAfter()));
       }, this.limits.maxWaitMs);
       const onAbort = () => {
         this.remove(waiter);

@@ -1,7 +1,7 @@
-// Types shared by the gateway's modules: the HTTP front, admission, the engine pool and
-// the encoders. Engine wire types live in engine/protocol.ts.
-import type { AudioFormat } from '../audio/encode/types.js';
-import type { Lang } from '../protocol/constants.js';
+// The speech path's contracts: what the HTTP front hands in (a job), what the engine pool
+// yields (events), and admission's slots. Engine wire types live in protocol/engine-wire.ts.
+import type { AudioFormat } from '../../audio/encode/types.js';
+import type { Lang } from '../../protocol/constants.js';
 
 
 /** What the front asks the engine pool for, after validation and voice mapping. */
@@ -21,7 +21,7 @@ export type SpeechEvent =
 
 /**
  * Turns a job into audio, hiding engine failures (it resumes elsewhere).
- * The iterable throws an ApiError when the job cannot be completed; aborting the signal
+ * The iterable throws a SpeechError when the job cannot be completed; aborting the signal
  * stops the engine work at once.
  */
 export interface SpeechSource {
@@ -31,6 +31,6 @@ export interface SpeechSource {
 /** Admission hands out slots; release exactly once. */
 export type Release = () => void;
 export interface Admission {
-  /** Resolves with a slot, or rejects with ApiError 429 (queue full / waited too long) or 503. */
+  /** Resolves with a slot, or rejects with SpeechError 'busy' (queue full / waited too long). */
   acquire(format: AudioFormat, signal: AbortSignal): Promise<Release>;
 }

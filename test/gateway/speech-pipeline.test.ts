@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
-import { ApiError } from '../../gateway/errors.js';
-import { newStats, runSpeechPipeline, ClientGoneError, type PipelineDeps } from '../../gateway/http/speech-pipeline.js';
-import { expectedPcm, FakeAdmission, FakeEncoders, FakeSource, type EncoderPlan, type FakeSourceOptions } from './fakes.js';
+import { toApiError } from '../../gateway/http/error-handling.js';
+import { ClientGoneError, SpeechError } from '../../gateway/speech/errors.js';
+import { newStats, runSpeechPipeline, type PipelineDeps } from '../../gateway/speech/pipeline.js';
+import { expectedPcm, FakeAdmission, FakeEncoders, FakeSource, type EncoderPlan, type FakeSourceOptions } from '../http/fakes.js';
+
+/** What the client would see. */
+const http = (e: unknown) => toApiError(e, 0);
 
 const job = { requestId: 't', text: 'hello world', voice: 'af_heart', speed: 1 };
 
@@ -61,7 +65,7 @@ describe('speech pipeline', () => {
 
   it('fails after the configured number of encoder attempts', async () => {
     const d = setup({ chunks: 5 }, [{ holdWrites: 9, dieAfterWrites: 1 }, { holdWrites: 9, dieAfterWrites: 1 }], 2);
-    await assert.rejects(stream(d), (e: unknown) => e instanceof ApiError && e.status === 500 && e.code === 'encoder_failed');
+    await assert.rejects(stream(d), (e: unknown) => e instanceof SpeechError && http(e).status === 500 && http(e).code === 'encoder_failed');
     assert.equal(d.encoders.created.length, 2);
     assert.ok(d.encoders.created.every((e) => e.destroyed));
     assert.equal(d.admission.released, 1);
@@ -70,14 +74,14 @@ describe('speech pipeline', () => {
 
   it('fails, rather than replays, when the encoder dies after bytes went out', async () => {
     const d = setup({ chunks: 5 }, [{ dieAfterWrites: 2 }]);
-    await assert.rejects(stream(d), (e: unknown) => e instanceof ApiError && e.code === 'encoder_failed');
+    await assert.rejects(stream(d), (e: unknown) => e instanceof SpeechError && http(e).code === 'encoder_failed');
     assert.equal(d.encoders.created.length, 1);
     assert.equal(d.admission.released, 1);
   });
 
   it('passes a source failure on, destroys the encoder, releases admission', async () => {
-    const d = setup({ chunks: 5, failAfter: 2, failWith: new ApiError(503, 'no engine', 'server_error', null, null, 7) });
-    await assert.rejects(stream(d), (e: unknown) => e instanceof ApiError && e.status === 503 && e.retryAfter === 7);
+    const d = setup({ chunks: 5, failAfter: 2, failWith: new SpeechError('unavailable', 'no engine', { retryAfterS: 7 }) });
+    await assert.rejects(stream(d), (e: unknown) => e instanceof SpeechError && http(e).status === 503 && http(e).retryAfter === 7);
     assert.equal(d.encoders.created[0]!.destroyed, true);
     assert.equal(d.admission.released, 1);
     assert.equal(d.admission.doubleRelease, 0);
@@ -85,7 +89,7 @@ describe('speech pipeline', () => {
 
   it('treats a source that stops without its end event as a failure', async () => {
     const d = setup({ chunks: 5, cutAfter: 3 });
-    await assert.rejects(stream(d), (e: unknown) => e instanceof ApiError && e.code === 'synthesis_incomplete');
+    await assert.rejects(stream(d), (e: unknown) => e instanceof SpeechError && http(e).code === 'synthesis_incomplete');
     assert.equal(d.encoders.created[0]!.destroyed, true);
   });
 
@@ -103,8 +107,8 @@ describe('speech pipeline', () => {
 
   it('passes an admission refusal on without creating an encoder', async () => {
     const d = setup();
-    d.admission.reject = new ApiError(429, 'busy', 'rate_limit_error', null, 'rate_limit_exceeded', 3);
-    await assert.rejects(stream(d), (e: unknown) => e instanceof ApiError && e.status === 429);
+    d.admission.reject = new SpeechError('busy', 'busy', { retryAfterS: 3 });
+    await assert.rejects(stream(d), (e: unknown) => e instanceof SpeechError && http(e).status === 429);
     assert.equal(d.encoders.created.length, 0);
     assert.equal(d.source.jobs.length, 0);
   });

@@ -1,0 +1,168 @@
+// One request's encoding: the current encoder, the PCM kept to replay into a replacement, and
+// the replacement policy. An encoder that dies before any byte went out is replaced (up to
+// `attempts` encoders in all) and fed everything so far; once a byte went out (streaming) the
+// kept PCM is dropped and a death is the request's failure, so truncation stays visible.
+import { finished } from 'node:stream/promises';
+import { abortable } from './abortable.js';
+import { SpeechError } from './errors.js';
+import { type AudioFormat, type Encoder, type EncoderFactory } from '../../audio/encode/types.js';
+
+/** Where streamed bytes go: a Writable, or anything shaped like one. */
+export interface AudioSink {
+  write(chunk: Buffer): boolean;
+  once(event: 'drain', listener: () => void): unknown;
+}
+
+/** Progress, readable while the request runs and after it failed (for logs and metrics). */
+export interface PipelineStats {
+  samples: number;
+  inputTokens: number;
+  bytes: number;
+  encoderReplacements: number;
+  /** performance.now() when the first encoded byte was handed on; null until then. */
+  firstByteAt: number | null;
+}
+
+export const newStats = (): PipelineStats => ({ samples: 0, inputTokens: 0, bytes: 0, encoderReplacements: 0, firstByteAt: null });
+
+export interface EncoderSessionOptions {
+  encoders: EncoderFactory;
+  format: AudioFormat;
+  /** false: output is collected and returned whole by finish(). */
+  streaming: boolean;
+  /** Encoders tried in all (at least 1). */
+  attempts: number;
+  /** The request's signal: aborting it fails any pending call with its reason. */
+  signal: AbortSignal;
+  sink?: AudioSink;
+  /** Called once, just before the first byte goes to the sink. */
+  onFirstByte?: () => void;
+  stats: PipelineStats;
+}
+
+const encoderFailed = () => new SpeechError('encoder_failed', 'Audio encoding failed.');
+
+interface Handle {
+  enc: Encoder;
+  dead: Error | null;
+  /** Settles when the output ended (resolves) or the encoder died (rejects). */
+  done: Promise<void>;
+  /** Output of this encoder, kept until the end when not streaming. */
+  parts: Buffer[];
+}
+
+export class EncoderSession {
+  private current: Handle | null = null;
+  private attemptsMade = 0;
+  private sentAny = false;
+  private ended = false;
+  /** PCM for a replacement encoder; null once a byte went out (streaming). */
+  private kept: Int16Array[] | null = [];
+
+  constructor(private readonly opts: EncoderSessionOptions) {
+    if (opts.streaming && !opts.sink) throw new TypeError('a streaming session needs a sink');
+  }
+
+  /** Opens the first encoder. */
+  start(): Promise<void> {
+    return this.recover();
+  }
+
+  /** Feeds one chunk, replacing the encoder (with a replay that includes it) if it died. */
+  async write(samples: Int16Array): Promise<void> {
+    this.kept?.push(samples);
+    if (!(await this.feed(this.current!, samples))) await this.recover();
+  }
+
+  /** Ends the input and waits for the last byte; the whole file when not streaming. */
+  async finish(): Promise<Buffer | undefined> {
+    this.ended = true;
+    this.current!.enc.end();
+    for (;;) {
+      try {
+        await abortable(this.current!.done, this.opts.signal);
+        break;
+      } catch (e) {
+        if (this.opts.signal.aborted) throw e;
+        await this.recover();
+      }
+    }
+    if (this.opts.streaming) return undefined;
+    const body = Buffer.concat(this.current!.parts);
+    this.opts.stats.bytes = body.length;
+    return body;
+  }
+
+  /** Stops the current encoder at once; the session is unusable afterwards. */
+  destroy(): void {
+    this.current?.enc.destroy();
+  }
+
+  private async open(): Promise<Handle> {
+    const { signal, streaming, stats } = this.opts;
+    // An encoder that arrives after the client left must not outlive the request.
+    const enc = await abortable(this.opts.encoders.create(this.opts.format, { streaming }), signal, (late) => late.destroy());
+    if (signal.aborted) {
+      enc.destroy();
+      throw signal.reason;
+    }
+    const h: Handle = { enc, dead: null, done: Promise.resolve(), parts: [] };
+    enc.output.on('data', (buf: Buffer) => {
+      if (h !== this.current || h.dead) return;
+      if (!streaming) {
+        h.parts.push(buf);
+        return;
+      }
+      if (!this.sentAny) {
+        this.sentAny = true;
+        this.kept = null;
+        stats.firstByteAt = performance.now();
+        this.opts.onFirstByte?.();
+      }
+      stats.bytes += buf.length;
+      if (!this.opts.sink!.write(buf)) {
+        enc.output.pause();
+        this.opts.sink!.once('drain', () => enc.output.resume());
+      }
+    });
+    h.done = finished(enc.output, { writable: false }).catch((e: Error) => {
+      h.dead ??= e;
+      throw e;
+    });
+    h.done.catch(() => {});
+    return h;
+  }
+
+  /** false if the encoder died meanwhile. */
+  private async feed(h: Handle, samples: Int16Array): Promise<boolean> {
+    try {
+      const wrote = Promise.race([h.enc.write(samples), h.done.then(() => Promise.reject(new Error('encoder output ended early')))]);
+      await abortable(wrote, this.opts.signal);
+    } catch (e) {
+      if (this.opts.signal.aborted) throw e;
+      h.dead ??= e as Error;
+    }
+    return h.dead === null;
+  }
+
+  /** Until a live encoder has had all input so far: replace the dead one, or fail. */
+  private async recover(): Promise<void> {
+    while (this.current === null || this.current.dead) {
+      if (this.sentAny || this.kept === null) throw encoderFailed();
+      this.current?.enc.destroy();
+      if (this.attemptsMade >= this.opts.attempts) throw encoderFailed();
+      this.opts.stats.encoderReplacements = this.attemptsMade++;
+      try {
+        this.current = await this.open();
+      } catch (e) {
+        if (this.opts.signal.aborted) throw e;
+        this.current = null; // a factory that cannot start an encoder counts as a failed attempt
+        continue;
+      }
+      const h = this.current;
+      let ok = true;
+      for (const s of this.kept) if (!(ok = await this.feed(h, s))) break;
+      if (ok && this.ended) h.enc.end();
+    }
+  }
+}

@@ -1,0 +1,30 @@
+// Why a speech request failed, in the core's words. The HTTP front alone turns a kind into a
+// status (gateway/http/api-error.ts), so admission, the pool and the pipeline know no HTTP.
+export type SpeechErrorKind =
+  | 'busy' // admission queue full or waited too long
+  | 'unavailable' // no engine ready, or every attempt failed
+  | 'bad_request' // the engine refused the input (names `param`)
+  | 'engine_refused' // the engine refused a request the gateway built: our bug, not the client's
+  | 'encoder_failed'
+  | 'cut_short' // the source ended without its end event
+  | 'client_gone';
+
+export class SpeechError extends Error {
+  readonly param: string | null;
+  /** Seconds a client should wait before retrying (busy, unavailable). */
+  readonly retryAfterS?: number;
+
+  constructor(readonly kind: SpeechErrorKind, message: string, opts: { param?: string; retryAfterS?: number } = {}) {
+    super(message);
+    this.name = 'SpeechError';
+    this.param = opts.param ?? null;
+    this.retryAfterS = opts.retryAfterS;
+  }
+}
+
+/** The client left before the request finished; nothing is sent and nothing is logged as an error. */
+export class ClientGoneError extends SpeechError {
+  constructor() {
+    super('client_gone', 'client went away');
+  }
+}

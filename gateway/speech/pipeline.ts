@@ -1,0 +1,90 @@
+// One speech request from admission to the last encoded byte, independent of HTTP:
+//   admission slot -> encoder session -> each audio chunk written -> finish -> release.
+// One AbortController carries the request: the client leaving aborts it (ClientGoneError) and
+// so does a failure, which stops the engine work too. The slot is released exactly once and
+// the encoder never outlives the call.
+import { abortable } from './abortable.js';
+import { EncoderSession, newStats, type AudioSink, type PipelineStats } from './encoder-session.js';
+import { ClientGoneError, SpeechError } from './errors.js';
+import type { Admission, Release, SpeechJob, SpeechSource } from './types.js';
+import { type AudioFormat, type EncoderFactory } from '../../audio/encode/types.js';
+
+export { newStats, type AudioSink, type PipelineStats };
+
+export interface PipelineDeps {
+  source: SpeechSource;
+  admission: Admission;
+  encoders: EncoderFactory;
+  /** Encoders tried in all, when one dies before the first byte went out (at least 1). */
+  encoderAttempts: number;
+}
+
+export interface PipelineRequest {
+  job: SpeechJob;
+  format: AudioFormat;
+  /** false: the whole file is produced at once and returned. */
+  streaming: boolean;
+  /** The client's signal. */
+  signal: AbortSignal;
+  /** Receives encoded bytes as they come (streaming only). */
+  sink?: AudioSink;
+  /** Called once, just before the first byte goes to the sink. */
+  onFirstByte?: () => void;
+  stats?: PipelineStats;
+}
+
+/** Runs the request; resolves with the whole file when not streaming, else with undefined. */
+export async function runSpeechPipeline(deps: PipelineDeps, req: PipelineRequest): Promise<Buffer | undefined> {
+  const stats = req.stats ?? newStats();
+  if (req.streaming && !req.sink) throw new TypeError('a streaming pipeline needs a sink');
+  const work = new AbortController();
+  const clientGone = () => work.abort(new ClientGoneError());
+  if (req.signal.aborted) clientGone();
+  else req.signal.addEventListener('abort', clientGone, { once: true });
+  const { signal } = work;
+
+  let release: Release | undefined;
+  let session: EncoderSession | undefined;
+  let events: AsyncIterator<unknown> | undefined;
+  let succeeded = false;
+  try {
+    release = await abortable(deps.admission.acquire(req.format, signal), signal, (late) => late());
+    session = new EncoderSession({
+      encoders: deps.encoders, format: req.format, streaming: req.streaming, attempts: deps.encoderAttempts,
+      signal, sink: req.sink, onFirstByte: req.onFirstByte, stats,
+    });
+    const source = deps.source.synthesize(req.job, signal)[Symbol.asyncIterator]();
+    events = source;
+    await session.start();
+    let ended = false;
+    while (!ended) {
+      const r = await abortable(source.next(), signal);
+      if (r.done) break;
+      const ev = r.value;
+      if (ev.type === 'audio' && ev.samples.length > 0) {
+        stats.samples += ev.samples.length;
+        await session.write(ev.samples);
+      } else if (ev.type === 'end') {
+        stats.inputTokens = ev.inputTokens;
+        ended = true;
+      }
+    }
+    if (!ended) throw new SpeechError('cut_short', 'Speech synthesis ended early.');
+    const body = await session.finish();
+    succeeded = true;
+    return body;
+  } catch (e) {
+    // Whatever broke while the client was leaving, the request's outcome is that it left.
+    if (req.signal.aborted && !(e instanceof ClientGoneError)) throw new ClientGoneError();
+    throw e;
+  } finally {
+    req.signal.removeEventListener('abort', clientGone);
+    if (!succeeded) {
+      session?.destroy();
+      work.abort();
+    }
+    // Lets the source clean up; on failure the abort above already stopped the engine work.
+    void events?.return?.()?.catch(() => {});
+    release?.();
+  }
+}
