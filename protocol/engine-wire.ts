@@ -1,7 +1,14 @@
 // The engine protocol: the one place where the gateway and the engines agree on bytes.
 // HTTP over loopback, a Unix socket, or another host; the gateway imports these types.
 //
-//   POST /synthesize   SynthesizeRequest (JSON)  ->  200, body = a stream of frames
+//   POST /plan         PlanRequest (JSON)        ->  200, frames: PLAN per chunk as the front end
+//                      produces it (the first one before the rest of the text is read), then
+//                      PLANNED (or ERROR). The gateway plans a request once, on one engine.
+//   POST /infer        InferRequest (JSON)       ->  200, frames: CHUNK, AUDIO per chunk given
+//                      (token ids in, audio out: no text, so every engine speaks the same plan)
+//                      with HEARTBEAT while working, then END (or ERROR).
+//   POST /synthesize   SynthesizeRequest (JSON)  ->  200, frames: CHUNK, AUDIO, HEARTBEAT, then
+//                      END (or ERROR): text in, audio out in one stream (standalone use, tools).
 //   GET  /health       EngineHealth (JSON)
 //   GET  /voices       { voices: VoiceInfo[] }
 //
@@ -15,7 +22,12 @@
 //   HEARTBEAT  empty (the engine's I/O thread is alive; sent while a chunk is in progress)
 //   END        u32 chunk count, u32 total samples sent in this stream, u32 input tokens
 //   ERROR      UTF-8 JSON EngineError
-// A stream that stops without END or ERROR is a failure, never a short success.
+//   PLAN       u32 chunk index, u32 token count n, n x u16 token ids, then the chunk's text as
+//              UTF-8 (the rest of the payload; for captions and logs, never for synthesis)
+//   PLANNED    u32 chunk count, u32 input tokens, 32 bytes SHA-256 plan digest (planDigest())
+// A stream that stops without its closing frame (END, PLANNED) or ERROR is a failure, never a
+// short success.
+import { createHash } from 'node:crypto';
 import type { Lang } from './constants.js';
 
 export const FrameKind = {
@@ -24,6 +36,8 @@ export const FrameKind = {
   HEARTBEAT: 3,
   END: 4,
   ERROR: 5,
+  PLAN: 6,
+  PLANNED: 7,
 } as const;
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
 
@@ -38,6 +52,33 @@ export interface SynthesizeRequest {
   /** Start at this chunk index (resume after a failure elsewhere). */
   fromChunk?: number;
 }
+
+export interface PlanRequest {
+  text: string;
+  /** Language of the text; defaults to the voice's language when `voice` is given, else en-us. */
+  lang?: Lang;
+  /** Only to default `lang` (a* en-us, b* en-gb); planning does not depend on the voice otherwise. */
+  voice?: string;
+}
+
+/** One chunk of a plan: what /infer is fed. */
+export interface PlannedChunk {
+  index: number;
+  /** Token ids, pads excluded; at most MAX_CHUNK_TOKENS. */
+  tokens: number[];
+}
+
+export interface InferRequest {
+  /** For the engine's logs and /health's `current`. */
+  requestId?: string;
+  voice: string;
+  speed?: number;
+  /** Synthesized in the order given; at most MAX_INFER_CHUNKS. */
+  chunks: PlannedChunk[];
+}
+
+/** Chunks one /infer call may carry. */
+export const MAX_INFER_CHUNKS = 64;
 
 export type EngineErrorCode =
   | 'invalid_voice'
@@ -61,7 +102,9 @@ export type Frame =
   | { kind: typeof FrameKind.CHUNK; chunk: number; chunks: number; tokens: number }
   | { kind: typeof FrameKind.HEARTBEAT }
   | { kind: typeof FrameKind.END; chunks: number; samples: number; inputTokens: number }
-  | { kind: typeof FrameKind.ERROR; error: EngineError };
+  | { kind: typeof FrameKind.ERROR; error: EngineError }
+  | { kind: typeof FrameKind.PLAN; chunk: number; tokens: number[]; text: string }
+  | { kind: typeof FrameKind.PLANNED; chunks: number; inputTokens: number; digest: string };
 
 /** The engine's own view of itself (the gateway's view of a slot is EngineState in gateway/engines). */
 export type EngineHealthState = 'loading' | 'ready' | 'busy';
@@ -70,6 +113,12 @@ export interface EngineHealth {
   state: EngineHealthState;
   pid: number;
   model: string;
+  /**
+   * SHA-256 of the model file the engine runs (from the verified manifest, or hashed at start
+   * for a file outside it). Part of every cached chunk's key: audio from two models never mixes.
+   * Absent (an engine that does not say): its chunks are never cached.
+   */
+  modelSha256?: string;
   /** `cpu` or `cuda:N`. */
   device: string;
   threads: number;
@@ -135,6 +184,42 @@ export function encodeError(error: EngineError): Buffer {
   return frame(FrameKind.ERROR, Buffer.from(JSON.stringify(error), 'utf8'));
 }
 
+export function encodePlan(chunk: number, tokens: readonly number[], text: string): Buffer {
+  const t = Buffer.from(text, 'utf8');
+  const p = Buffer.allocUnsafe(8 + tokens.length * 2 + t.length);
+  p.writeUInt32LE(chunk, 0);
+  p.writeUInt32LE(tokens.length, 4);
+  tokens.forEach((id, i) => p.writeUInt16LE(id, 8 + i * 2));
+  t.copy(p, 8 + tokens.length * 2);
+  return frame(FrameKind.PLAN, p);
+}
+
+export function encodePlanned(chunks: number, inputTokens: number, digest: string): Buffer {
+  const d = Buffer.from(digest, 'hex');
+  if (d.length !== 32) throw new Error('plan digest must be 32 bytes of hex');
+  const p = Buffer.allocUnsafe(8 + 32);
+  p.writeUInt32LE(chunks, 0);
+  p.writeUInt32LE(inputTokens, 4);
+  d.copy(p, 8);
+  return frame(FrameKind.PLANNED, p);
+}
+
+/**
+ * The identity of a plan: SHA-256 over every chunk's index, token count and token ids, in
+ * order. Two engines that would splice a file differently can never agree on it.
+ */
+export function planDigest(chunks: readonly PlannedChunk[]): string {
+  const h = createHash('sha256');
+  for (const c of chunks) {
+    const b = Buffer.allocUnsafe(8 + c.tokens.length * 2);
+    b.writeUInt32LE(c.index, 0);
+    b.writeUInt32LE(c.tokens.length, 4);
+    c.tokens.forEach((id, i) => b.writeUInt16LE(id, 8 + i * 2));
+    h.update(b);
+  }
+  return h.digest('hex');
+}
+
 // ---- decoding -------------------------------------------------------------------------
 
 /** Largest payload we accept: one 510-token chunk at speed 0.25 is well under this. */
@@ -193,6 +278,17 @@ function decodePayload(kind: number, p: Buffer): Frame {
       return { kind, chunks: p.readUInt32LE(0), samples: p.readUInt32LE(4), inputTokens: p.readUInt32LE(8) };
     case FrameKind.ERROR:
       return { kind, error: JSON.parse(p.toString('utf8')) as EngineError };
+    case FrameKind.PLAN: {
+      const chunk = p.readUInt32LE(0);
+      const n = p.readUInt32LE(4);
+      if (p.length < 8 + n * 2) throw new Error('plan frame length mismatch');
+      const tokens = new Array<number>(n);
+      for (let i = 0; i < n; i++) tokens[i] = p.readUInt16LE(8 + i * 2);
+      return { kind, chunk, tokens, text: p.subarray(8 + n * 2).toString('utf8') };
+    }
+    case FrameKind.PLANNED:
+      if (p.length !== 40) throw new Error('planned frame length mismatch');
+      return { kind, chunks: p.readUInt32LE(0), inputTokens: p.readUInt32LE(4), digest: p.subarray(8, 40).toString('hex') };
     default:
       throw new Error(`unknown frame kind ${kind}`);
   }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  encodeAudio, encodeChunkStart, encodeEnd, encodeError, encodeHeartbeat, FrameDecoder, FrameKind, type Frame,
+  encodeAudio, encodeChunkStart, encodeEnd, encodeError, encodeHeartbeat, encodePlan, encodePlanned, planDigest, FrameDecoder, FrameKind, type Frame,
 } from '../../protocol/engine-wire.js';
 
 const stream = (): Buffer =>
@@ -50,4 +50,26 @@ test('malformed frames are refused', () => {
   assert.throws(() => new FrameDecoder().push(bad), /length mismatch/);
   const huge = Buffer.from([FrameKind.AUDIO, 0xff, 0xff, 0xff, 0xff]);
   assert.throws(() => new FrameDecoder().push(huge), /too large/);
+});
+
+test('plan frames round-trip; the digest depends on every token and index', () => {
+  const d = new FrameDecoder();
+  const chunks = [{ index: 0, tokens: [50, 83, 156] }, { index: 1, tokens: [16, 4, 177, 0] }];
+  const digest = planDigest(chunks);
+  const bytes = Buffer.concat([
+    encodePlan(0, chunks[0]!.tokens, 'Hello,'),
+    encodePlan(1, chunks[1]!.tokens, 'wörld — again.'),
+    encodePlanned(2, 7, digest),
+  ]);
+  const frames: Frame[] = [];
+  for (let i = 0; i < bytes.length; i += 3) frames.push(...d.push(bytes.subarray(i, i + 3)));
+  assert.deepEqual(frames, [
+    { kind: FrameKind.PLAN, chunk: 0, tokens: [50, 83, 156], text: 'Hello,' },
+    { kind: FrameKind.PLAN, chunk: 1, tokens: [16, 4, 177, 0], text: 'wörld — again.' },
+    { kind: FrameKind.PLANNED, chunks: 2, inputTokens: 7, digest },
+  ]);
+  assert.match(digest, /^[0-9a-f]{64}$/);
+  assert.notEqual(planDigest([{ index: 0, tokens: [50, 83, 156] }, { index: 1, tokens: [16, 4, 177, 1] }]), digest);
+  assert.notEqual(planDigest([{ index: 0, tokens: [50, 83] }, { index: 1, tokens: [156, 16, 4, 177, 0] }]), digest, 'a moved boundary changes it');
+  assert.equal(planDigest(chunks.map((c) => ({ ...c, tokens: [...c.tokens] }))), digest, 'same plan, same digest');
 });
