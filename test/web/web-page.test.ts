@@ -153,9 +153,17 @@ if (!chromium && ci) {
 
       const shot = process.env.WEB_SCREENSHOT;
       if (shot) {
-        // The state after speaking, with the engine's fall and return in the event list.
+        // A streamed mp3 mix after the engine's fall and return (in the event list).
+        await page.evaluate(`(() => {
+          document.getElementById('format').value = 'mp3';
+          document.getElementById('stream').checked = true;
+          document.getElementById('text').value = ${JSON.stringify(TEXT)};
+          document.getElementById('speak-btn').click();
+          return true; })()`);
+        await page.waitFor(`document.getElementById('t-status').textContent.startsWith('done') && document.getElementById('t-duration').textContent !== '–'`, 60_000, 'the screenshot request');
+        await sleep(1000);
         await page.evaluate(`document.getElementById('player').pause(); true`);
-        writeFileSync(shot, await page.screenshot(1280, 820));
+        writeFileSync(shot, await page.screenshot(1280, 860));
         console.log(`# screenshot: ${shot}`);
       }
     });
