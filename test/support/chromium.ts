@@ -90,7 +90,7 @@ export class Page {
   readonly errors: string[] = [];
   readonly console: string[] = [];
 
-  constructor(readonly cdp: Cdp, readonly sessionId: string) {
+  constructor(readonly cdp: Cdp, readonly sessionId: string, readonly targetId: string) {
     cdp.on('Runtime.consoleAPICalled', (p, s) => {
       if (s !== sessionId) return;
       const text = `${p.type}: ${(p.args ?? []).map((a: any) => a.value ?? a.description ?? a.type).join(' ')}`;
@@ -136,6 +136,10 @@ export class Page {
     const r = await this.send('Page.navigate', { url });
     if (r.errorText) throw new Error(`navigate ${url}: ${r.errorText}`);
     await Promise.race([loaded, sleep(timeoutMs).then(() => { throw new Error(`${url}: no load event in ${timeoutMs} ms`); })]);
+  }
+
+  async close(): Promise<void> {
+    await this.cdp.send('Target.closeTarget', { targetId: this.targetId }).catch(() => {});
   }
 
   async screenshot(width: number, height: number): Promise<Buffer> {
@@ -244,7 +248,7 @@ export async function launchChromium(bin: string, opts: { width?: number; height
     async newPage() {
       const { targetId } = await cdp.send('Target.createTarget', { url: 'about:blank' });
       const { sessionId } = await cdp.send('Target.attachToTarget', { targetId, flatten: true });
-      const page = new Page(cdp, sessionId);
+      const page = new Page(cdp, sessionId, targetId);
       await Promise.all([page.send('Runtime.enable'), page.send('Log.enable'), page.send('Page.enable')]);
       remember();
       return page;

@@ -70,6 +70,26 @@ if (!chromium && ci) {
       assert.equal((await fetch(gw!.url + '/v1/engines')).status, 401);
     });
 
+    it('without a saved key the page asks for one; typing it and Save loads everything', async () => {
+      const bare = await browser!.newPage();
+      try {
+        await bare.goto(gw!.url + '/web');
+        await bare.waitFor(`document.getElementById('svc-ready').textContent === 'API key needed'`, 10_000, 'the key prompt');
+        await bare.waitFor(`/401: .*Type the API key/.test(document.getElementById('error').textContent)`, 10_000, 'the 401 message');
+        await bare.evaluate(`(() => {
+          document.getElementById('api-key').value = ${JSON.stringify(KEY)};
+          document.getElementById('key-form').requestSubmit();
+          return true; })()`);
+        await bare.waitFor(`document.querySelectorAll('#engines tbody tr').length === 2`, 10_000, 'the engines after Save');
+        await bare.waitFor(`document.querySelectorAll('#mix select option').length > 10 && document.getElementById('error').hidden`, 10_000, 'the voices after Save');
+        assert.equal(await bare.evaluate(`localStorage.getItem('kokoro.apiKey')`), KEY);
+        // The only errors: the browser's own log lines for the 401 answers.
+        assert.deepEqual(bare.errors.filter((e) => !/status of 401/.test(e)), []);
+      } finally {
+        await bare.close();
+      }
+    });
+
     it('loads without console errors and shows both engines ready', async () => {
       await page.goto(gw!.url + '/');
       await page.waitFor(`document.querySelectorAll('#engines tbody tr[data-state="ready"]').length === 2`, 15_000, 'two ready engines in the view');
