@@ -72,7 +72,7 @@ export const SCHEMA = {
     defaultDoc: 'max(1 MiB, 6 × `MAX_INPUT_CHARS` + 64 KiB)',
     doc: 'Largest request body; the default fits the longest input with every character escaped.',
   }),
-  API_KEYS: fixed({ parser: list(apiKey, 'keys (printable ASCII, no spaces)'), readers: G, default: [], defaultDoc: '—', secret: true, doc: 'Accepted Bearer keys; with none here nor in `API_KEYS_FILE` the API is open. `/health`, `/ready`, `/metrics` stay open; keys are never logged.' }),
+  API_KEYS: fixed({ parser: list(apiKey, 'keys (printable ASCII, no spaces)'), readers: G, default: [], defaultDoc: '—', secret: true, doc: 'Accepted Bearer keys; with none here nor in `API_KEYS_FILE` the API is open. `/health`, `/ready`, `/metrics` and the web page files (`/`, `/web`) stay open; keys are never logged.' }),
   API_KEYS_FILE: optional({ parser: text('file path'), readers: G, defaultDoc: '—', doc: 'A file of more keys, one per line (`#` comments); unreadable = start-up fails.' }),
   REQUEST_TIMEOUT_MS: fixed({ parser: ms(0, 3_600_000), readers: G, default: 30_000, doc: 'Time allowed to receive a request\'s headers and body (0 = none).' }),
   KEEP_ALIVE_TIMEOUT_MS: fixed({ parser: ms(1, 3_600_000), readers: G, default: 72_000, doc: 'Idle keep-alive connections are closed after this.' }),

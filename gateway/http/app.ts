@@ -14,6 +14,7 @@ import { engineProxyRoutes } from './routes/engine-proxy.js';
 import { infoRoutes } from './routes/info.js';
 import { probeRoutes } from './routes/probes.js';
 import { SPEECH_PATH, speechRoutes } from './routes/speech.js';
+import { webRoutes } from './routes/web.js';
 import { type EncoderFactory } from '../../audio/encode/types.js';
 
 export interface AppDeps {
@@ -81,6 +82,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const voices = speakableVoices(deps.voices);
   probeRoutes(app, { ready: deps.ready, metrics: deps.metrics, readyRetryAfterSeconds: config.readyRetryAfterSeconds });
   infoRoutes(app, { voices: voices.list, engines: deps.engines });
+  webRoutes(app);
   if (deps.engineOrigin) engineProxyRoutes(app, { engineOrigin: deps.engineOrigin });
   speechRoutes(app, {
     pipeline: { source: deps.source, admission: deps.admission, encoders: deps.encoders, encoderAttempts: config.encoderAttempts },

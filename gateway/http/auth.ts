@@ -3,9 +3,13 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { ApiError } from './api-error.js';
+import { WEB_PATHS } from './routes/web.js';
 
-/** Probes and scrapes stay open so orchestrators need no secret. */
-export const OPEN_PATHS: ReadonlySet<string> = new Set(['/health', '/ready', '/metrics']);
+/**
+ * Probes and scrapes stay open so orchestrators need no secret; so does the web page (static
+ * files only: its API calls carry the key the user types).
+ */
+export const OPEN_PATHS: ReadonlySet<string> = new Set(['/health', '/ready', '/metrics', ...WEB_PATHS]);
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
