@@ -160,12 +160,24 @@ export function encodeAudio(chunk: number, samples: Int16Array): Buffer {
   return out;
 }
 
+/** Little-endian u32 fields, in order. */
+function u32s(...values: number[]): Buffer {
+  const p = Buffer.allocUnsafe(values.length * 4);
+  values.forEach((v, i) => p.writeUInt32LE(v, i * 4));
+  return p;
+}
+
+/** u32 index, u32 token count, u16 token ids: a chunk as PLAN frames and planDigest() see it. */
+function packChunk(index: number, tokens: readonly number[]): Buffer {
+  const b = Buffer.allocUnsafe(8 + tokens.length * 2);
+  b.writeUInt32LE(index, 0);
+  b.writeUInt32LE(tokens.length, 4);
+  tokens.forEach((id, i) => b.writeUInt16LE(id, 8 + i * 2));
+  return b;
+}
+
 export function encodeChunkStart(chunk: number, chunks: number, tokens: number): Buffer {
-  const p = Buffer.allocUnsafe(12);
-  p.writeUInt32LE(chunk, 0);
-  p.writeUInt32LE(chunks, 4);
-  p.writeUInt32LE(tokens, 8);
-  return frame(FrameKind.CHUNK, p);
+  return frame(FrameKind.CHUNK, u32s(chunk, chunks, tokens));
 }
 
 export function encodeHeartbeat(): Buffer {
@@ -173,11 +185,7 @@ export function encodeHeartbeat(): Buffer {
 }
 
 export function encodeEnd(chunks: number, samples: number, inputTokens: number): Buffer {
-  const p = Buffer.allocUnsafe(12);
-  p.writeUInt32LE(chunks, 0);
-  p.writeUInt32LE(samples, 4);
-  p.writeUInt32LE(inputTokens, 8);
-  return frame(FrameKind.END, p);
+  return frame(FrameKind.END, u32s(chunks, samples, inputTokens));
 }
 
 export function encodeError(error: EngineError): Buffer {
@@ -185,23 +193,13 @@ export function encodeError(error: EngineError): Buffer {
 }
 
 export function encodePlan(chunk: number, tokens: readonly number[], text: string): Buffer {
-  const t = Buffer.from(text, 'utf8');
-  const p = Buffer.allocUnsafe(8 + tokens.length * 2 + t.length);
-  p.writeUInt32LE(chunk, 0);
-  p.writeUInt32LE(tokens.length, 4);
-  tokens.forEach((id, i) => p.writeUInt16LE(id, 8 + i * 2));
-  t.copy(p, 8 + tokens.length * 2);
-  return frame(FrameKind.PLAN, p);
+  return frame(FrameKind.PLAN, Buffer.concat([packChunk(chunk, tokens), Buffer.from(text, 'utf8')]));
 }
 
 export function encodePlanned(chunks: number, inputTokens: number, digest: string): Buffer {
   const d = Buffer.from(digest, 'hex');
   if (d.length !== 32) throw new Error('plan digest must be 32 bytes of hex');
-  const p = Buffer.allocUnsafe(8 + 32);
-  p.writeUInt32LE(chunks, 0);
-  p.writeUInt32LE(inputTokens, 4);
-  d.copy(p, 8);
-  return frame(FrameKind.PLANNED, p);
+  return frame(FrameKind.PLANNED, Buffer.concat([u32s(chunks, inputTokens), d]));
 }
 
 /**
@@ -210,13 +208,7 @@ export function encodePlanned(chunks: number, inputTokens: number, digest: strin
  */
 export function planDigest(chunks: readonly PlannedChunk[]): string {
   const h = createHash('sha256');
-  for (const c of chunks) {
-    const b = Buffer.allocUnsafe(8 + c.tokens.length * 2);
-    b.writeUInt32LE(c.index, 0);
-    b.writeUInt32LE(c.tokens.length, 4);
-    c.tokens.forEach((id, i) => b.writeUInt16LE(id, 8 + i * 2));
-    h.update(b);
-  }
+  for (const c of chunks) h.update(packChunk(c.index, c.tokens));
   return h.digest('hex');
 }
 
