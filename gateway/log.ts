@@ -18,6 +18,8 @@ export type SpeechOutcome = 'ok' | 'client_error' | 'server_error' | 'client_gon
 export interface SpeechLogLine {
   id: string;
   format: AudioFormat | undefined;
+  /** The model name the client asked for (all run Kokoro-82M). */
+  model?: string;
   voice: string | undefined;
   characters: number;
   audioSeconds: number;

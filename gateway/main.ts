@@ -15,6 +15,7 @@ import { buildApp } from './http/app.js';
 import { createLogger } from './log.js';
 import { createMetrics } from './metrics.js';
 import { listVoiceNames } from '../engine/voices.js';
+import { checkVoiceMap } from './http/voice-map.js';
 import { join } from 'node:path';
 
 async function main(): Promise<void> {
@@ -66,6 +67,7 @@ async function main(): Promise<void> {
   const pool = new EnginePool(supervisor, supervision, log, metrics);
   const admission = new AdmissionControl(settings.admission, metrics);
   const voiceNames = listVoiceNames(join(modelsDir, 'voices'));
+  checkVoiceMap(config.voiceMap, voiceNames); // a VOICE_MAP naming a missing voice stops the start
 
   const app = buildApp({
     config,

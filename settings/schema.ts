@@ -3,6 +3,7 @@
 // The typed tree (settings/tree.ts) and the README's configuration table (settings/table.ts)
 // both come from here.
 import { POOL_KEYS, type PoolKey } from '../audio/encode/factory.js';
+import { loadVoiceMap, OPENAI_VOICES, type VoiceMap } from '../gateway/http/voice-map.js';
 import { bool, decimal, int, intOrAuto, list, ms, oneOf, readOne, SettingsError, text, url, type Env, type Parser } from './reader.js';
 
 /** The process that reads a setting: the gateway, an engine process, or both. */
@@ -59,6 +60,12 @@ const device: Parser<string> = {
 
 const POOL_SIZE = int(0, 64);
 
+/** VOICE_MAP: a preset's name or a JSON file, read and checked here (its voices are checked against the voices directory at start). */
+const voiceMap: Parser<VoiceMap> = {
+  accepts: '`ours`, `kokoro-fastapi`, or a JSON file path',
+  parse: (raw) => loadVoiceMap(raw),
+};
+
 /** The declared settings, in reading order (a computed default may use those above it). */
 export const SCHEMA = {
   // HTTP front
@@ -74,6 +81,8 @@ export const SCHEMA = {
   }),
   API_KEYS: fixed({ parser: list(apiKey, 'keys (printable ASCII, no spaces)'), readers: G, default: [], defaultDoc: '—', secret: true, doc: 'Accepted Bearer keys; with none here nor in `API_KEYS_FILE` the API is open. `/health`, `/ready`, `/metrics` and the web page files (`/`, `/web`) stay open; keys are never logged.' }),
   API_KEYS_FILE: optional({ parser: text('file path'), readers: G, defaultDoc: '—', doc: 'A file of more keys, one per line (`#` comments); unreadable = start-up fails.' }),
+  LISTINGS_PUBLIC: fixed({ parser: bool(), readers: G, default: false, doc: 'With API keys set: `on` lets `GET /v1/models`, `/v1/audio/models` and `/v1/audio/voices` answer without a key (they show only model and voice names). Open WebUI sends no key on these listings, so it needs `on` to show our voices; off by default so that setting keys closes the whole API unless you choose otherwise.' }),
+  VOICE_MAP: fixed({ parser: voiceMap, readers: G, default: OPENAI_VOICES, defaultDoc: '`ours`', doc: 'OpenAI voice names → Kokoro voices: `ours` (alloy→af_alloy, echo→am_echo, ...), `kokoro-fastapi` (Kokoro-FastAPI\'s table: alloy→am_adam, echo→af_bella, ...), or a JSON file `{"alloy": "af_heart", "narrator": "af_bella(2)+af_sky(1)"}`. Every voice named must exist in the voices directory, else start-up fails.' }),
   REQUEST_TIMEOUT_MS: fixed({ parser: ms(0, 3_600_000), readers: G, default: 30_000, doc: 'Time allowed to receive a request\'s headers and body (0 = none).' }),
   KEEP_ALIVE_TIMEOUT_MS: fixed({ parser: ms(1, 3_600_000), readers: G, default: 72_000, doc: 'Idle keep-alive connections are closed after this.' }),
   READY_RETRY_AFTER_S: fixed({ parser: int(1, 3600), readers: G, default: 5, doc: '`Retry-After` (seconds) sent with a 503 from `/ready`.' }),

@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { PoolKey } from '../audio/encode/factory.js';
 import type { AudioFormat } from '../audio/encode/types.js';
+import type { VoiceMap } from '../gateway/http/voice-map.js';
 import { planSlots } from '../gateway/engines/config.js';
 import { cacheRoot, modelFiles, resolveModelsDir } from '../models/paths.js';
 import { SettingsError, type Env } from './reader.js';
@@ -23,6 +24,10 @@ export interface GatewayConfig {
   bodyLimitBytes: number;
   /** API_KEYS and API_KEYS_FILE, trimmed and deduplicated: empty = no auth. */
   apiKeys: string[];
+  /** LISTINGS_PUBLIC: the model and voice listings answer without a key. */
+  listingsPublic: boolean;
+  /** VOICE_MAP, read: OpenAI voice names → Kokoro voice specs. */
+  voiceMap: VoiceMap;
   /** REQUEST_TIMEOUT_MS (0 = none) */
   requestTimeoutMs: number;
   /** KEEP_ALIVE_TIMEOUT_MS */
@@ -189,6 +194,8 @@ export function loadGatewaySettings(env: Env, opts: GatewayLoadOptions = {}): Ga
       maxInputChars: v.MAX_INPUT_CHARS,
       bodyLimitBytes: v.BODY_LIMIT_BYTES,
       apiKeys,
+      listingsPublic: v.LISTINGS_PUBLIC,
+      voiceMap: v.VOICE_MAP,
       requestTimeoutMs: v.REQUEST_TIMEOUT_MS,
       keepAliveTimeoutMs: v.KEEP_ALIVE_TIMEOUT_MS,
       encoderAttempts: v.ENCODER_ATTEMPTS,

@@ -11,7 +11,7 @@ import { requireApiKey } from './auth.js';
 import { registerErrorHandling } from './error-handling.js';
 import { echoRequestId, genRequestId } from './request-id.js';
 import { engineProxyRoutes } from './routes/engine-proxy.js';
-import { infoRoutes } from './routes/info.js';
+import { infoRoutes, LISTING_PATHS } from './routes/info.js';
 import { probeRoutes } from './routes/probes.js';
 import { SPEECH_PATH, speechRoutes } from './routes/speech.js';
 import { webRoutes } from './routes/web.js';
@@ -72,7 +72,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   registerErrorHandling(app, config.bodyLimitBytes);
   echoRequestId(app);
-  requireApiKey(app, config.apiKeys);
+  requireApiKey(app, config.apiKeys, config.listingsPublic ? LISTING_PATHS : undefined);
   app.addHook('onResponse', async (request, reply) => {
     if (request.routeOptions.url === SPEECH_PATH) return; // the speech route writes its own line
     const level = reply.statusCode >= 500 ? 'warn' : reply.statusCode >= 400 ? 'info' : 'debug';
@@ -90,6 +90,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     maxInputChars: config.maxInputChars,
     bodyLimit: config.bodyLimitBytes,
     voices: voices.set,
+    voiceMap: config.voiceMap,
   });
   return app;
 }

@@ -16,12 +16,13 @@ const digest = (s: string) => createHash('sha256').update(s).digest();
 export const unauthorized = () =>
   new ApiError(401, 'Missing or invalid API key. Send it as "Authorization: Bearer <key>".', 'invalid_request_error', null, 'invalid_api_key');
 
-export function requireApiKey(app: FastifyInstance, keys: readonly string[]): void {
+/** `extraOpen`: more exact paths that need no key (the listings, when LISTINGS_PUBLIC is on). */
+export function requireApiKey(app: FastifyInstance, keys: readonly string[], extraOpen: ReadonlySet<string> = new Set()): void {
   if (keys.length === 0) return;
   const digests = keys.map(digest);
   app.addHook('onRequest', async (request) => {
     const path = request.url.split('?', 1)[0]!;
-    if (OPEN_PATHS.has(path)) return;
+    if (OPEN_PATHS.has(path) || extraOpen.has(path)) return;
     const m = /^Bearer +([\x21-\x7e]+) *$/i.exec(request.headers.authorization ?? '');
     if (!m) throw unauthorized();
     const given = digest(m[1]!);

@@ -4,6 +4,7 @@
 // so does a failure, which stops the engine work too. The slot is released exactly once and
 // the encoder never outlives the call.
 import { abortable } from './abortable.js';
+import { applyGain } from './gain.js';
 import { EncoderSession, newStats, type AudioSink, type PipelineStats } from './encoder-session.js';
 import { ClientGoneError, SpeechError } from './errors.js';
 import type { Admission, Release, SpeechJob, SpeechSource } from './types.js';
@@ -63,7 +64,7 @@ export async function runSpeechPipeline(deps: PipelineDeps, req: PipelineRequest
       const ev = r.value;
       if (ev.type === 'audio' && ev.samples.length > 0) {
         stats.samples += ev.samples.length;
-        await session.write(ev.samples);
+        await session.write(applyGain(ev.samples, req.job.volume ?? 1));
       } else if (ev.type === 'end') {
         stats.inputTokens = ev.inputTokens;
         ended = true;

@@ -12,6 +12,8 @@ export interface SpeechJob {
   voice: string;
   speed: number;
   lang?: Lang;
+  /** Gain on the samples, applied by the gateway before the encoder (default 1). */
+  volume?: number;
 }
 
 export type SpeechEvent =

@@ -223,7 +223,7 @@ describe('routes, methods and auth', () => {
   it('GET /v1/audio/voices lists the speakable (English) voices only', async () => {
     const { app } = testApp();
     const body = (await app.inject({ method: 'GET', url: '/v1/audio/voices' })).json();
-    assert.deepEqual(body, { voices: ['af_heart', 'af_alloy', 'af_bella', 'am_adam', 'am_echo', 'bm_fable', 'bf_emma'] });
+    assert.deepEqual(body.voices.map((v: { id: string }) => v.id), ['af_heart', 'af_alloy', 'af_bella', 'am_adam', 'am_echo', 'bm_fable', 'bf_emma']);
   });
 
   it('GET /v1/engines returns the supervisor rows', async () => {

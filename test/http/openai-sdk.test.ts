@@ -68,6 +68,12 @@ describe('official openai SDK', () => {
     assert.deepEqual(audio, pcm);
   });
 
+  it('a dated model name with instructions (gpt-4o-mini-tts-2025-12-15, alloy, "Speak calmly")', async () => {
+    const res = await client.audio.speech.create({ model: 'gpt-4o-mini-tts-2025-12-15', voice: 'alloy', input: 'Hello from the SDK.', instructions: 'Speak calmly', response_format: 'pcm' });
+    assert.deepEqual(Buffer.from(await res.arrayBuffer()), pcm);
+    assert.equal(t.source.jobs.at(-1)!.voice, 'af_alloy');
+  });
+
   it('a wrong key is an AuthenticationError; the model list works with the right one', async () => {
     const { port } = t.app.server.address() as AddressInfo;
     const bad = new OpenAI({ baseURL: `http://127.0.0.1:${port}/v1`, apiKey: 'sk-wrong', maxRetries: 0 });

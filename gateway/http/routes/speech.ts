@@ -14,6 +14,7 @@ import { parseSpeechRequest, type SpeechRequest } from '../speech-request.js';
 import { toApiError } from '../error-handling.js';
 import { SAMPLE_RATE } from '../../../protocol/constants.js';
 import { type AudioFormat } from '../../../audio/encode/types.js';
+import type { VoiceMap } from '../voice-map.js';
 
 export interface SpeechRouteOptions {
   pipeline: PipelineDeps;
@@ -22,6 +23,8 @@ export interface SpeechRouteOptions {
   bodyLimit: number;
   /** Speakable voice names, read per request (engines may come and go). */
   voices: () => ReadonlySet<string>;
+  /** OpenAI voice names → Kokoro voices (VOICE_MAP). */
+  voiceMap?: VoiceMap;
 }
 
 /** Usage reported in SSE: one output token per 20 ms of audio (480 samples at 24 kHz). */
@@ -76,6 +79,7 @@ export function speechRoutes(app: FastifyInstance, opts: SpeechRouteOptions): vo
       logSpeech(request.log, {
         id: request.id,
         format: req?.format,
+        ...(req ? { model: req.model } : {}),
         voice: req?.voice,
         characters: req?.input.length ?? 0,
         audioSeconds: Math.round((stats.samples / SAMPLE_RATE) * 1000) / 1000,
@@ -99,7 +103,7 @@ export function speechRoutes(app: FastifyInstance, opts: SpeechRouteOptions): vo
     };
 
     try {
-      req = parseSpeechRequest(request.body, { maxInputChars: opts.maxInputChars, voices: opts.voices() });
+      req = parseSpeechRequest(request.body, { maxInputChars: opts.maxInputChars, voices: opts.voices(), voiceMap: opts.voiceMap });
     } catch (e) {
       fail(e);
     }
@@ -121,7 +125,7 @@ export function speechRoutes(app: FastifyInstance, opts: SpeechRouteOptions): vo
     });
     // The client may already be gone (it sent its body and hung up).
     if (reply.raw.destroyed || request.raw.socket?.destroyed) gone.abort();
-    const job = { requestId: request.id, text: r.input, voice: r.voice, speed: r.speed, lang: r.lang };
+    const job = { requestId: request.id, text: r.input, voice: r.voice, speed: r.speed, lang: r.lang, volume: r.volume };
 
     if (!r.stream) {
       let body: Buffer;
