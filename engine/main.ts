@@ -1,6 +1,10 @@
 // Engine process entry: one ONNX Runtime session, one HTTP server. Run by the gateway as a
 // cluster worker, or on its own (`node dist/engine/main.js`) as a remote engine.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { resolve } from 'node:path';
+import { MODEL_FILE, manifestEntry } from '../models/manifest.js';
+import { Vocab } from './text/vocab.js';
 import { ensureModels } from '../models/fetch.js';
 import { packageRunners } from '../models/runners.js';
 import { SettingsError } from '../settings/reader.js';
@@ -47,6 +51,20 @@ const thread = new SynthThread(
   },
 );
 
+// The model's identity for /health (and the gateway's chunk cache): the manifest's hash for
+// the default file (verified when it was fetched), else the file hashed once now, streaming,
+// while the model loads. The engine says it is ready only once this is known.
+let modelSha256: string | undefined;
+const hashed: Promise<void> = (async () => {
+  if (resolve(config.modelPath) === resolve(config.modelsDir, MODEL_FILE)) {
+    modelSha256 = manifestEntry(MODEL_FILE)!.sha256;
+    return;
+  }
+  const h = createHash('sha256');
+  for await (const data of createReadStream(config.modelPath)) h.update(data as Buffer);
+  modelSha256 = h.digest('hex');
+})();
+
 const server = new EngineServer({
   thread,
   voiceNames: new Set(listVoiceNames(resolve(config.modelsDir, 'voices'))),
@@ -55,6 +73,8 @@ const server = new EngineServer({
   maxActive: config.maxActive,
   heartbeatMs: config.heartbeatMs,
   maxBodyBytes: config.maxBodyBytes,
+  maxTokenId: Vocab.load(config.modelsDir).maxId(),
+  modelSha256: () => modelSha256,
   log,
 });
 
@@ -66,8 +86,8 @@ server.http.listen({ host: config.host, port: config.port, exclusive: true }, ()
   tell({ type: 'engine-listening', host: config.host, port });
 });
 
-thread.ready.then(
-  (info) => {
+Promise.all([thread.ready, hashed]).then(
+  ([info]) => {
     server.markReady(info);
     log('info', `ready: runtime ${info.runtime} (${info.runtimeSource}), device ${info.device}, ${config.threads} thread(s)`);
     tell({ type: 'engine-ready', runtime: info.runtime, device: info.device });

@@ -1,22 +1,32 @@
 // Shares the one inference thread between the requests an engine holds: one chunk at a time,
 // round-robin, so a short request is never stuck behind a long one, and a request whose
 // client is not reading (backpressure) is skipped until it drains.
+//
+// A job's chunks carry their own index (the label in its frames): 0..n-1 for /synthesize,
+// whatever the plan said for /infer. `next` is a position in the list, not an index.
+
+export interface JobChunk {
+  readonly index: number;
+  /** Token ids, pads excluded. */
+  readonly tokens: number[];
+}
 
 export interface ChunkJob {
   readonly id: string;
-  /** Token ids per chunk, pads excluded. */
-  readonly chunks: number[][];
-  /** Next chunk to synthesize. */
+  /** The chunks to synthesize, in order. */
+  readonly chunks: readonly JobChunk[];
+  /** Position in `chunks` of the next one to synthesize. */
   next: number;
   paused: boolean;
   cancelled: boolean;
-  onStart(chunk: number): void;
-  onAudio(chunk: number, samples: Int16Array): void;
+  /** `chunk`: the chunk's index (its label), `pos`: its position in `chunks`. */
+  onStart(chunk: number, pos: number): void;
+  onAudio(chunk: number, samples: Int16Array, pos: number): void;
   onError(err: unknown): void;
   onDone(): void;
 }
 
-export type RunChunk = (job: ChunkJob, chunk: number) => Promise<Int16Array>;
+export type RunChunk = (job: ChunkJob, chunk: JobChunk) => Promise<Int16Array>;
 
 export class ChunkScheduler {
   private readonly jobs: ChunkJob[] = [];
@@ -67,16 +77,18 @@ export class ChunkScheduler {
       }
     }
     if (!job) return;
-    const chunk = job.next;
-    this.running = { job, chunk, tokens: job.chunks[chunk]!.length, startedAt: Date.now() };
-    job.onStart(chunk);
-    this.runChunk(job, chunk).then(
+    const pos = job.next;
+    const c = job.chunks[pos]!;
+    const chunk = c.index;
+    this.running = { job, chunk, tokens: c.tokens.length, startedAt: Date.now() };
+    job.onStart(chunk, pos);
+    this.runChunk(job, c).then(
       (samples) => {
         this.running = null;
         this.chunksDone++;
         if (!job.cancelled) {
-          job.next = chunk + 1;
-          job.onAudio(chunk, samples);
+          job.next = pos + 1;
+          job.onAudio(chunk, samples, pos);
           if (job.next >= job.chunks.length) {
             this.remove(job);
             job.onDone();

@@ -1,11 +1,11 @@
-// The engine's HTTP face (engine/protocol.ts): /synthesize streams frames, /health and
-// /voices answer from this thread while the inference thread works.
+// The engine's HTTP face (protocol/engine-wire.ts): /plan, /infer and /synthesize stream
+// frames, /health and /voices answer from this thread while the inference thread works.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { encodeAudio, encodeChunkStart, encodeEnd, encodeError, encodeHeartbeat, type EngineError, type EngineHealth, type SynthesizeRequest } from '../protocol/engine-wire.js';
-import { ChunkScheduler, type ChunkJob } from './scheduler.js';
+import { encodeAudio, encodeChunkStart, encodeEnd, encodeError, encodeHeartbeat, encodePlan, encodePlanned, MAX_INFER_CHUNKS, planDigest, type EngineError, type EngineHealth, type InferRequest, type PlannedChunk, type PlanRequest, type SynthesizeRequest } from '../protocol/engine-wire.js';
+import { ChunkScheduler, type ChunkJob, type JobChunk } from './scheduler.js';
 import { EngineJobError, type SynthThread, type ThreadInfo } from './synth-thread.js';
 import { parseVoiceSpec, voiceInfo, voiceLang, VoiceError, type VoicePart } from './voices.js';
-import { type Lang } from '../protocol/constants.js';
+import { isLang, MAX_CHUNK_TOKENS, type Lang } from '../protocol/constants.js';
 import { isValidSpeed, SPEED_MAX, SPEED_MIN } from '../protocol/constants.js';
 
 export interface EngineServerOptions {
@@ -17,6 +17,10 @@ export interface EngineServerOptions {
   maxActive: number;
   heartbeatMs: number;
   maxBodyBytes: number;
+  /** Largest token id the model's vocabulary has (ids 1..maxTokenId are accepted by /infer). */
+  maxTokenId: number;
+  /** SHA-256 of the model file, once known (the engine is marked ready only after). */
+  modelSha256?: () => string | undefined;
   log: (level: 'debug' | 'info' | 'warn' | 'error', msg: string) => void;
 }
 
@@ -28,10 +32,12 @@ export class EngineServer {
   private readonly scheduler: ChunkScheduler;
   private readonly started = Date.now();
   private nextId = 0;
+  /** /plan requests in progress (they count towards maxActive with the scheduler's jobs). */
+  private plans = 0;
 
   constructor(private readonly opts: EngineServerOptions) {
     this.scheduler = new ChunkScheduler((job, chunk) =>
-      opts.thread.infer(job.id, chunk, job.chunks[chunk]!, (job as SpeechJob).voice, (job as SpeechJob).speed));
+      opts.thread.infer(job.id, chunk.index, chunk.tokens, (job as SpeechJob).voice, (job as SpeechJob).speed));
     this.http = createServer((req, res) => {
       this.route(req, res).catch((err) => {
         opts.log('error', `engine request failed: ${(err as Error).stack}`);
@@ -49,15 +55,16 @@ export class EngineServer {
   health(): EngineHealth {
     const cur = this.scheduler.current;
     return {
-      state: this.info === null ? 'loading' : this.scheduler.size > 0 ? 'busy' : 'ready',
+      state: this.info === null ? 'loading' : this.scheduler.size + this.plans > 0 ? 'busy' : 'ready',
       pid: process.pid,
       model: this.opts.modelPath,
+      modelSha256: this.opts.modelSha256?.(),
       device: this.info?.device ?? 'unknown',
       threads: this.opts.threads,
       runtime: this.info ? `${this.info.runtime} (${this.info.runtimeSource})` : 'loading',
       current: cur ? { requestId: cur.job.id, chunk: cur.chunk, tokens: cur.tokens, startedAt: cur.startedAt } : null,
       chunksDone: this.scheduler.chunksDone,
-      activeRequests: this.scheduler.size,
+      activeRequests: this.scheduler.size + this.plans,
       rssBytes: process.memoryUsage.rss(),
       uptimeSeconds: Math.round((Date.now() - this.started) / 1000),
     };
@@ -70,6 +77,8 @@ export class EngineServer {
       return sendJson(res, 200, { voices: [...this.opts.voiceNames].map(voiceInfo) });
     }
     if (path === '/synthesize' && req.method === 'POST') return this.synthesize(req, res);
+    if (path === '/plan' && req.method === 'POST') return this.plan(req, res);
+    if (path === '/infer' && req.method === 'POST') return this.infer(req, res);
     sendJson(res, 404, { code: 'invalid_request', message: `no route ${req.method} ${path}` });
   }
 
@@ -84,17 +93,7 @@ export class EngineServer {
     if ('code' in checked) return sendJson(res, checked.code === 'not_ready' || checked.code === 'overloaded' ? 503 : 400, checked);
 
     const id = `${process.pid}-${++this.nextId}`;
-    res.writeHead(200, { 'content-type': FRAME_CONTENT_TYPE, 'cache-control': 'no-store' });
-    res.flushHeaders();
-    let finished = false;
-    const heartbeat = setInterval(() => res.write(encodeHeartbeat()), this.opts.heartbeatMs);
-    const finish = (last?: Buffer) => {
-      if (finished) return;
-      finished = true;
-      clearInterval(heartbeat);
-      if (last) res.end(last);
-      else res.end();
-    };
+    const finish = this.open(res);
 
     let chunks: number[][];
     try {
@@ -108,12 +107,18 @@ export class EngineServer {
       return finish(encodeError({ code: 'invalid_request', message: `fromChunk ${checked.fromChunk} is past the last chunk (${chunks.length})`, param: 'fromChunk' }));
     }
     const inputTokens = chunks.reduce((n, c) => n + c.length, 0);
-    let samplesSent = 0;
 
+    this.run(id, res, chunks.map((tokens, index) => ({ index, tokens })), checked.fromChunk, checked.voice, checked.speed, finish,
+      (sent) => encodeEnd(chunks.length, sent, inputTokens));
+  }
+
+  /** Runs a job's chunks through the scheduler, streaming CHUNK and AUDIO frames to `res`. */
+  private run(id: string, res: ServerResponse, chunks: readonly JobChunk[], from: number, voice: readonly VoicePart[], speed: number,
+    finish: (last?: Buffer) => void, endFrame: (samplesSent: number) => Buffer): void {
+    let samplesSent = 0;
     const job: SpeechJob = {
-      id, chunks, next: checked.fromChunk, paused: false, cancelled: false,
-      voice: checked.voice, speed: checked.speed,
-      onStart: (chunk) => res.write(encodeChunkStart(chunk, chunks.length, chunks[chunk]!.length)),
+      id, chunks, next: from, paused: false, cancelled: false, voice, speed,
+      onStart: (chunk, pos) => res.write(encodeChunkStart(chunk, chunks.length, chunks[pos]!.tokens.length)),
       onAudio: (chunk, samples) => {
         samplesSent += samples.length;
         if (!res.write(encodeAudio(chunk, samples))) {
@@ -125,16 +130,162 @@ export class EngineServer {
         }
       },
       onError: (err) => finish(encodeError(toEngineError(err))),
-      onDone: () => finish(encodeEnd(chunks.length, samplesSent, inputTokens)),
+      onDone: () => finish(endFrame(samplesSent)),
     };
     // A closed connection stops the work at the next chunk boundary.
     res.on('close', () => {
-      if (!finished) {
-        this.scheduler.remove(job);
-        finish();
-      }
+      if (!job.cancelled) this.scheduler.remove(job);
+      finish();
     });
     this.scheduler.add(job);
+  }
+
+  /** Opens a frame stream with heartbeats; `finish` ends it once (with a last frame, if any). */
+  private open(res: ServerResponse): (last?: Buffer) => void {
+    res.writeHead(200, { 'content-type': FRAME_CONTENT_TYPE, 'cache-control': 'no-store' });
+    res.flushHeaders();
+    let finished = false;
+    const heartbeat = setInterval(() => res.write(encodeHeartbeat()), this.opts.heartbeatMs);
+    return (last?: Buffer) => {
+      if (finished) return;
+      finished = true;
+      clearInterval(heartbeat);
+      if (res.destroyed) return;
+      if (last) res.end(last);
+      else res.end();
+    };
+  }
+
+  private async plan(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let body: PlanRequest;
+    try {
+      body = JSON.parse(await readBody(req, this.opts.maxBodyBytes)) as PlanRequest;
+    } catch (err) {
+      return sendJson(res, 400, { code: 'invalid_request', message: (err as Error).message });
+    }
+    const checked = this.validatePlan(body);
+    if ('code' in checked) return sendJson(res, statusOf(checked), checked);
+
+    const id = `${process.pid}-${++this.nextId}`;
+    this.plans++;
+    let counted = true;
+    const uncount = () => {
+      if (counted) this.plans--;
+      counted = false;
+    };
+    const finish = this.open(res);
+    const planned: PlannedChunk[] = [];
+    let inputTokens = 0;
+    const handle = this.opts.thread.plan(id, checked.text, checked.lang, (c) => {
+      planned.push({ index: c.index, tokens: c.tokens });
+      inputTokens += c.tokens.length;
+      if (!res.destroyed) res.write(encodePlan(c.index, c.tokens, c.text));
+    });
+    // A client that leaves stops the planning at the next chunk.
+    res.on('close', () => {
+      handle.cancel();
+      uncount();
+      finish();
+    });
+    try {
+      const r = await handle.done;
+      if (r.cancelled) return finish();
+      if (planned.length === 0) return finish(encodeError({ code: 'invalid_text', message: 'input has nothing to speak', param: 'text' }));
+      finish(encodePlanned(planned.length, inputTokens, planDigest(planned)));
+    } catch (err) {
+      finish(encodeError(toEngineError(err)));
+    } finally {
+      uncount();
+    }
+  }
+
+  private async infer(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let body: InferRequest;
+    try {
+      body = JSON.parse(await readBody(req, this.opts.maxBodyBytes)) as InferRequest;
+    } catch (err) {
+      return sendJson(res, 400, { code: 'invalid_request', message: (err as Error).message });
+    }
+    const checked = this.validateInfer(body);
+    if ('code' in checked) return sendJson(res, statusOf(checked), checked);
+    const id = checked.requestId ?? `${process.pid}-${++this.nextId}`;
+    const finish = this.open(res);
+    const inputTokens = checked.chunks.reduce((n, c) => n + c.tokens.length, 0);
+    this.run(id, res, checked.chunks, 0, checked.voice, checked.speed, finish,
+      (sent) => encodeEnd(checked.chunks.length, sent, inputTokens));
+  }
+
+  /** What every request needs: the engine ready, and room for one more request. */
+  private admit(b: unknown): EngineError | null {
+    if (this.info === null) return { code: 'not_ready', message: 'engine is still loading' };
+    if (this.scheduler.size + this.plans >= this.opts.maxActive) return { code: 'overloaded', message: 'engine is at its request limit' };
+    if (typeof b !== 'object' || b === null || Array.isArray(b)) return { code: 'invalid_request', message: 'body must be a JSON object' };
+    return null;
+  }
+
+  private checkText(text: unknown): EngineError | null {
+    if (typeof text !== 'string' || text.trim() === '') return { code: 'invalid_text', message: 'text must be a non-empty string', param: 'text' };
+    if (text.includes('\0')) return { code: 'invalid_text', message: 'text must not contain NUL', param: 'text' };
+    return null;
+  }
+
+  private voiceParts(voice: unknown): EngineError | VoicePart[] {
+    // A trust boundary: whatever the gateway checked, the spec is parsed here once and the
+    // parts travel with the job, so no chunk parses it again.
+    try {
+      return parseVoiceSpec(voice as string, this.opts.voiceNames);
+    } catch (err) {
+      if (err instanceof VoiceError) return { code: 'invalid_voice', message: err.message, param: 'voice' };
+      throw err;
+    }
+  }
+
+  private validatePlan(b: PlanRequest): EngineError | { text: string; lang: Lang } {
+    const bad = this.admit(b) ?? this.checkText(b.text);
+    if (bad) return bad;
+    if (b.lang !== undefined && !isLang(b.lang)) return { code: 'invalid_request', message: 'lang must be en-us or en-gb', param: 'lang' };
+    let lang: Lang | undefined = b.lang;
+    if (lang === undefined && b.voice !== undefined) {
+      const parts = this.voiceParts(b.voice);
+      if ('code' in parts) return parts;
+      lang = voiceLang(parts[0]!.name);
+      if (lang !== 'en-us' && lang !== 'en-gb') return { code: 'invalid_voice', message: 'only English voices (a*, b*) can be spoken by this engine', param: 'voice' };
+    }
+    return { text: b.text, lang: lang ?? 'en-us' };
+  }
+
+  private validateInfer(b: InferRequest): EngineError | { requestId?: string; voice: readonly VoicePart[]; speed: number; chunks: JobChunk[] } {
+    const bad = this.admit(b);
+    if (bad) return bad;
+    if (b.requestId !== undefined && (typeof b.requestId !== 'string' || b.requestId.length > 200 || /[\0-\x1f]/.test(b.requestId))) {
+      return { code: 'invalid_request', message: 'requestId must be a printable string of at most 200 characters', param: 'requestId' };
+    }
+    const parts = this.voiceParts(b.voice);
+    if ('code' in parts) return parts;
+    const speed = b.speed ?? 1;
+    if (!isValidSpeed(speed)) return { code: 'invalid_speed', message: `speed must be between ${SPEED_MIN} and ${SPEED_MAX}`, param: 'speed' };
+    if (!Array.isArray(b.chunks) || b.chunks.length < 1 || b.chunks.length > MAX_INFER_CHUNKS) {
+      return { code: 'invalid_request', message: `chunks must be an array of 1 to ${MAX_INFER_CHUNKS} chunks`, param: 'chunks' };
+    }
+    const chunks: JobChunk[] = [];
+    const max = this.opts.maxTokenId;
+    for (const [i, c] of b.chunks.entries()) {
+      const where = `chunks[${i}]`;
+      if (typeof c !== 'object' || c === null) return { code: 'invalid_request', message: `${where} must be an object`, param: 'chunks' };
+      if (!Number.isInteger(c.index) || c.index < 0 || c.index > 0xffffffff) {
+        return { code: 'invalid_request', message: `${where}.index must be a non-negative integer`, param: 'chunks' };
+      }
+      if (!Array.isArray(c.tokens) || c.tokens.length < 1 || c.tokens.length > MAX_CHUNK_TOKENS) {
+        return { code: 'invalid_request', message: `${where}.tokens must be an array of 1 to ${MAX_CHUNK_TOKENS} token ids`, param: 'chunks' };
+      }
+      for (const t of c.tokens) {
+        if (!Number.isInteger(t) || t < 1 || t > max) {
+          return { code: 'invalid_request', message: `${where}.tokens has ${JSON.stringify(t)}: token ids are integers from 1 to ${max}`, param: 'chunks' };
+        }
+      }
+      chunks.push({ index: c.index, tokens: c.tokens.slice() });
+    }
+    return { requestId: b.requestId, voice: parts, speed, chunks };
   }
 
   private validate(b: SynthesizeRequest): EngineError | { text: string; voice: readonly VoicePart[]; speed: number; lang: Lang; fromChunk: number } {
@@ -165,6 +316,10 @@ export class EngineServer {
 interface SpeechJob extends ChunkJob {
   voice: readonly VoicePart[];
   speed: number;
+}
+
+function statusOf(e: EngineError): number {
+  return e.code === 'not_ready' || e.code === 'overloaded' ? 503 : 400;
 }
 
 function toEngineError(err: unknown): EngineError {

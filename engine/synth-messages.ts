@@ -1,5 +1,9 @@
 // Messages between the engine's I/O thread (engine/server.ts) and its inference thread
 // (engine/synth-worker.ts). Internal to one engine process.
+//
+// Every request carries a `seq` its replies repeat. Replies are not in request order: a plan
+// runs one chunk at a time, queued behind whatever the I/O thread sent meanwhile, so planning
+// a long text never holds inference up by more than one chunk.
 import type { VoicePart } from './voices.js';
 import type { EngineError } from '../protocol/engine-wire.js';
 import { type Lang } from '../protocol/constants.js';
@@ -13,13 +17,19 @@ export interface WorkerConfig {
 }
 
 export type ToWorker =
-  | { type: 'prepare'; id: string; text: string; lang: Lang }
-  | { type: 'infer'; id: string; chunk: number; tokens: number[]; voice: readonly VoicePart[]; speed: number };
+  | { type: 'prepare'; seq: number; id: string; text: string; lang: Lang }
+  /** Stream a text's chunks: `plan-chunk` per chunk as the front end produces it, then `planned` (or `error`). */
+  | { type: 'plan'; seq: number; id: string; text: string; lang: Lang }
+  /** Stop the plan `seq` (its client left): no more `plan-chunk`, and it ends with `planned`. */
+  | { type: 'cancel-plan'; seq: number }
+  | { type: 'infer'; seq: number; id: string; chunk: number; tokens: number[]; voice: readonly VoicePart[]; speed: number };
 
 export type FromWorker =
   | { type: 'ready'; runtime: string; runtimeSource: string; device: string }
   | { type: 'failed'; message: string }
   | { type: 'log'; level: 'debug' | 'info' | 'warn'; message: string }
-  | { type: 'prepared'; id: string; chunks: number[][] }
-  | { type: 'audio'; id: string; chunk: number; samples: Int16Array }
-  | { type: 'error'; id: string; error: EngineError };
+  | { type: 'prepared'; seq: number; chunks: number[][] }
+  | { type: 'plan-chunk'; seq: number; index: number; tokens: number[]; text: string }
+  | { type: 'planned'; seq: number; chunks: number; cancelled: boolean }
+  | { type: 'audio'; seq: number; chunk: number; samples: Int16Array }
+  | { type: 'error'; seq: number; error: EngineError };

@@ -1,5 +1,5 @@
 // The I/O thread's handle on the inference thread: starts it and turns its replies into
-// promises. The worker answers jobs strictly in order, so replies match a FIFO of waiters.
+// promises, matched by sequence number (a plan's replies interleave with inference's).
 import { Worker } from 'node:worker_threads';
 import type { EngineError } from '../protocol/engine-wire.js';
 import type { FromWorker, ToWorker, WorkerConfig } from './synth-messages.js';
@@ -12,7 +12,7 @@ export class EngineJobError extends Error {
   }
 }
 
-type Waiter = { resolve: (msg: FromWorker) => void; reject: (err: Error) => void };
+type Waiter = { resolve: (msg: FromWorker) => void; reject: (err: Error) => void; onChunk?: (c: PlanChunk) => void };
 
 export interface ThreadInfo {
   runtime: string;
@@ -20,9 +20,22 @@ export interface ThreadInfo {
   device: string;
 }
 
+export interface PlanChunk {
+  index: number;
+  tokens: number[];
+  text: string;
+}
+
+/** A plan in progress: its chunks come to `onChunk`; `done` resolves with the chunk count. */
+export interface PlanHandle {
+  done: Promise<{ chunks: number; cancelled: boolean }>;
+  cancel(): void;
+}
+
 export class SynthThread {
   private readonly worker: Worker;
-  private readonly waiters: Waiter[] = [];
+  private readonly waiters = new Map<number, Waiter>();
+  private seq = 0;
   /** Set by terminate(): the thread's exit is then expected, not a loss. */
   private terminating = false;
   readonly ready: Promise<ThreadInfo>;
@@ -45,8 +58,14 @@ export class SynthThread {
           case 'log':
             log(msg.level, msg.message);
             break;
-          default:
-            this.waiters.shift()?.resolve(msg);
+          case 'plan-chunk':
+            this.waiters.get(msg.seq)?.onChunk?.({ index: msg.index, tokens: msg.tokens, text: msg.text });
+            break;
+          default: {
+            const w = this.waiters.get(msg.seq);
+            this.waiters.delete(msg.seq);
+            w?.resolve(msg);
+          }
         }
       });
     });
@@ -56,23 +75,34 @@ export class SynthThread {
     });
   }
 
-  private call(msg: ToWorker): Promise<FromWorker> {
+  private call(msg: ToWorker, onChunk?: (c: PlanChunk) => void): Promise<FromWorker> {
     return new Promise((resolve, reject) => {
-      this.waiters.push({ resolve, reject });
+      this.waiters.set((msg as { seq: number }).seq, { resolve, reject, onChunk });
       this.worker.postMessage(msg);
     });
   }
 
   async prepare(id: string, text: string, lang: Lang): Promise<number[][]> {
-    const r = await this.call({ type: 'prepare', id, text, lang });
+    const r = await this.call({ type: 'prepare', seq: ++this.seq, id, text, lang });
     if (r.type === 'error') throw new EngineJobError(r.error);
     if (r.type !== 'prepared') throw new Error(`unexpected reply ${r.type}`);
     return r.chunks;
   }
 
+  /** Plans `text`: `onChunk` gets each chunk as the front end produces it. */
+  plan(id: string, text: string, lang: Lang, onChunk: (c: PlanChunk) => void): PlanHandle {
+    const seq = ++this.seq;
+    const done = this.call({ type: 'plan', seq, id, text, lang }, onChunk).then((r) => {
+      if (r.type === 'error') throw new EngineJobError(r.error);
+      if (r.type !== 'planned') throw new Error(`unexpected reply ${r.type}`);
+      return { chunks: r.chunks, cancelled: r.cancelled };
+    });
+    return { done, cancel: () => this.worker.postMessage({ type: 'cancel-plan', seq } satisfies ToWorker) };
+  }
+
   /** `voice`: the parts the I/O thread validated, so the inference thread parses nothing. */
   async infer(id: string, chunk: number, tokens: number[], voice: readonly VoicePart[], speed: number): Promise<Int16Array> {
-    const r = await this.call({ type: 'infer', id, chunk, tokens, voice, speed });
+    const r = await this.call({ type: 'infer', seq: ++this.seq, id, chunk, tokens, voice, speed });
     if (r.type === 'error') throw new EngineJobError(r.error);
     if (r.type !== 'audio') throw new Error(`unexpected reply ${r.type}`);
     return r.samples;

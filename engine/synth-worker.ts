@@ -6,7 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { loadKokoroModel, toInt16, type KokoroModel } from './inference.js';
 import type { FromWorker, ToWorker, WorkerConfig } from './synth-messages.js';
 import { loadRuntime } from './runtime/ort.js';
-import { createTextFrontEnd, type TextFrontEnd } from './text/index.js';
+import { createTextFrontEnd, type PreparedChunk, type TextFrontEnd } from './text/index.js';
 import { VoiceStore } from './voices.js';
 
 const config = workerData as WorkerConfig;
@@ -37,26 +37,64 @@ async function start(): Promise<void> {
   send({ type: 'ready', runtime: runtime.version, runtimeSource: runtime.source, device: model.device });
 }
 
-async function handle(msg: ToWorker): Promise<void> {
+async function handle(msg: Exclude<ToWorker, { type: 'cancel-plan' | 'plan' }>): Promise<void> {
   try {
     if (msg.type === 'prepare') {
       const chunks = await text.chunk(msg.text, msg.lang);
-      send({ type: 'prepared', id: msg.id, chunks: chunks.map((c) => c.tokens) });
+      send({ type: 'prepared', seq: msg.seq, chunks: chunks.map((c) => c.tokens) });
     } else {
       const style = voices.style(msg.voice, msg.tokens.length);
       const samples = toInt16(await model.run(msg.tokens, style, msg.speed));
-      send({ type: 'audio', id: msg.id, chunk: msg.chunk, samples }, [samples.buffer as ArrayBuffer]);
+      send({ type: 'audio', seq: msg.seq, chunk: msg.chunk, samples }, [samples.buffer as ArrayBuffer]);
     }
   } catch (err) {
     const code = msg.type === 'prepare' ? 'invalid_text' : 'inference_failed';
-    send({ type: 'error', id: msg.id, error: { code, message: (err as Error).message } });
+    send({ type: 'error', seq: msg.seq, error: { code, message: (err as Error).message } });
   }
+}
+
+// Plans in progress, by seq. Each step produces one chunk and queues the next step behind
+// whatever arrived meanwhile (an inference, another plan), so a book-length plan shares the
+// thread with inference one chunk at a time.
+const plans = new Map<number, { gen: AsyncGenerator<PreparedChunk>; chunks: number; cancelled: boolean }>();
+
+async function planStep(seq: number): Promise<void> {
+  const p = plans.get(seq);
+  if (!p) return;
+  try {
+    const r = p.cancelled ? { done: true as const, value: undefined } : await p.gen.next();
+    if (r.done || p.cancelled) {
+      plans.delete(seq);
+      if (p.cancelled) await p.gen.return(undefined);
+      send({ type: 'planned', seq, chunks: p.chunks, cancelled: p.cancelled });
+      return;
+    }
+    p.chunks++;
+    send({ type: 'plan-chunk', seq, index: r.value.index, tokens: r.value.tokens, text: r.value.text });
+  } catch (err) {
+    plans.delete(seq);
+    send({ type: 'error', seq, error: { code: 'invalid_text', message: (err as Error).message } });
+    return;
+  }
+  // Let messages sent meanwhile (inference, cancel) in before the next step is queued.
+  setImmediate(() => enqueue(() => planStep(seq)));
 }
 
 // Jobs run strictly one after another: one session, one thread budget.
 let queue = Promise.resolve();
+const enqueue = (job: () => Promise<void>) => {
+  queue = queue.then(job);
+};
 port.on('message', (msg: ToWorker) => {
-  queue = queue.then(() => handle(msg));
+  if (msg.type === 'cancel-plan') {
+    const p = plans.get(msg.seq);
+    if (p) p.cancelled = true;
+  } else if (msg.type === 'plan') {
+    plans.set(msg.seq, { gen: text.chunks(msg.text, msg.lang), chunks: 0, cancelled: false });
+    enqueue(() => planStep(msg.seq));
+  } else {
+    enqueue(() => handle(msg));
+  }
 });
 
 start().catch((err) => {

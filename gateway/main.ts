@@ -8,7 +8,8 @@ import { SettingsError } from '../settings/reader.js';
 import { loadGatewaySettings } from '../settings/tree.js';
 import { AdmissionControl } from './speech/admission.js';
 import { createEncoderFactory, resolveFfmpeg } from '../audio/encode/index.js';
-import { EnginePool } from './engines/pool.js';
+import { ChunkCache } from './chunks/cache.js';
+import { ChunkSource } from './chunks/source.js';
 import { Supervisor } from './engines/supervisor.js';
 import { detectGpus } from './gpus.js';
 import { buildApp } from './http/app.js';
@@ -64,14 +65,18 @@ async function main(): Promise<void> {
     metrics,
     log,
   });
-  const pool = new EnginePool(supervisor, supervision, log, metrics);
+  const { chunks } = settings;
+  const cache = new ChunkCache({
+    memoryBytes: chunks.cacheBytes, dir: chunks.cacheDir, diskBytes: chunks.cacheDiskBytes, metrics, log,
+  });
+  const source = new ChunkSource({ engines: supervisor, config: supervision, lookaheadChunks: chunks.lookaheadChunks, cache, log, metrics });
   const admission = new AdmissionControl(settings.admission, metrics);
   const voiceNames = listVoiceNames(join(modelsDir, 'voices'));
   checkVoiceMap(config.voiceMap, voiceNames); // a VOICE_MAP naming a missing voice stops the start
 
   const app = buildApp({
     config,
-    source: pool,
+    source,
     admission,
     encoders,
     voices: () => voiceNames,

@@ -36,6 +36,16 @@ export interface GatewayMetrics {
   readonly admissionQueueWait: Histogram<'format'>;
   /** Requests refused by admission, by reason (queue_full, wait_timeout, no_engine, ...). */
   readonly admissionRejections: Counter<'reason'>;
+  /** Chunk cache hits, by tier (memory, disk). */
+  readonly cacheHits: Counter<'tier'>;
+  /** Chunk cache misses (the chunk was synthesized, or joined a synthesis in flight). */
+  readonly cacheMisses: Counter;
+  /** Bytes held by the chunk cache, by tier. */
+  readonly cacheBytes: Gauge<'tier'>;
+  /** Chunk cache entries evicted to stay within size, by tier. */
+  readonly cacheEvictions: Counter<'tier'>;
+  /** Chunks served by joining another request's synthesis of the same chunk (single flight). */
+  readonly chunksShared: Counter;
 }
 
 // Speech latency spans a short sentence to an audiobook chapter.
@@ -134,5 +144,10 @@ export function createMetrics(): GatewayMetrics {
       labelNames: ['reason'] as const,
       registers,
     }),
+    cacheHits: new Counter({ name: 'kokoro_cache_hits_total', help: 'Chunk cache hits, by tier', labelNames: ['tier'] as const, registers }),
+    cacheMisses: new Counter({ name: 'kokoro_cache_misses_total', help: 'Chunk cache misses', registers }),
+    cacheBytes: new Gauge({ name: 'kokoro_cache_bytes', help: 'Bytes held by the chunk cache, by tier', labelNames: ['tier'] as const, registers }),
+    cacheEvictions: new Counter({ name: 'kokoro_cache_evictions_total', help: 'Chunk cache evictions, by tier', labelNames: ['tier'] as const, registers }),
+    chunksShared: new Counter({ name: 'kokoro_chunks_shared_total', help: 'Chunks that joined a synthesis already in flight for another request', registers }),
   };
 }

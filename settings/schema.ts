@@ -104,6 +104,15 @@ export const SCHEMA = {
   ENGINE_URLS: fixed({ parser: list(url(true), 'http(s) URLs'), readers: G, default: [], defaultDoc: '—', doc: 'Remote engine base URLs (same protocol, health checks and retries).' }),
   ENGINE_MAX_INFLIGHT: optional({ parser: int(1, 1024), readers: G, defaultDoc: 'cpu 2, gpu 8, remote 4', doc: 'Requests routed to one engine at once; the engine interleaves them chunk by chunk. A 1-thread CPU engine runs ~3× realtime, so two streams each stay ahead of playback.' }),
 
+  CHUNK_SLOTS: optional({ parser: int(1, 64), readers: G, defaultDoc: 'cpu 1, gpu 4, remote 2', doc: 'Chunks (`/infer` calls) one engine runs at once. On CPU a second chunk would only queue behind the first and delay another request\'s first chunk.' }),
+
+  // The chunk layer: parallel chunks and the chunk cache (gateway/chunks)
+  PARALLEL_CHUNKS: fixed({ parser: bool(), readers: G, default: true, doc: 'Synthesize a request\'s later chunks at the same time on engines that would otherwise idle (`0`: one chunk of a request at a time, for benchmarks).' }),
+  LOOKAHEAD_CHUNKS: fixed({ parser: int(0, 64), readers: G, default: 4, doc: 'Chunks a request may have running or waiting to be delivered beyond the one it needs next (bounds memory: ~0.5 MB per chunk).' }),
+  CACHE_MB: fixed({ parser: int(0, 1_000_000), readers: G, default: 256, doc: 'Memory for the content-addressed chunk cache (LRU); `0` turns the cache and single flight off.' }),
+  CACHE_DIR: optional({ parser: text('directory'), readers: G, defaultDoc: '— (no disk tier)', doc: 'A private (0700) directory for the cache\'s disk tier; entries are verified on read.' }),
+  CACHE_DISK_MB: fixed({ parser: int(0, 100_000_000), readers: G, default: 1024, doc: 'Size of the disk tier (LRU), when `CACHE_DIR` is set.' }),
+
   // Supervision and retries
   HEALTH_INTERVAL_MS: fixed({ parser: ms(50), readers: G, default: 2000, doc: 'Active health checks: how often.' }),
   HEALTH_TIMEOUT_MS: fixed({ parser: ms(10), readers: G, default: 1000, doc: 'Active health checks: how long one may take.' }),

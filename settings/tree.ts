@@ -48,12 +48,14 @@ export interface SlotSpec {
   threads: number;
   /** Remote engines: their base URL. */
   url?: string;
-  /** Requests routed to this engine at once (it interleaves them chunk by chunk). */
+  /** Plans (requests) routed to this engine at once. */
   maxInFlight: number;
+  /** Chunks (/infer calls) this engine runs at once: CPU 1, GPU 4, remote 2 unless CHUNK_SLOTS. */
+  chunkSlots: number;
 }
 
 /** What planSlots needs: the engine settings as read. */
-export type SlotSettings = Pick<Values, 'ENGINES' | 'GPUS' | 'ENGINES_PER_GPU' | 'ENGINE_THREADS' | 'ENGINE_URLS' | 'ENGINE_MAX_INFLIGHT'>;
+export type SlotSettings = Pick<Values, 'ENGINES' | 'GPUS' | 'ENGINES_PER_GPU' | 'ENGINE_THREADS' | 'ENGINE_URLS' | 'ENGINE_MAX_INFLIGHT' | 'CHUNK_SLOTS'>;
 
 export interface SupervisionConfig {
   slots: SlotSpec[];
@@ -85,6 +87,20 @@ export interface SupervisionConfig {
   drainMs: number;
 }
 
+/** The chunk layer (gateway/chunks): parallel chunks and the chunk cache. */
+export interface ChunkSettings {
+  /** PARALLEL_CHUNKS: lookahead chunks on otherwise idle engines. */
+  parallel: boolean;
+  /** LOOKAHEAD_CHUNKS: chunks a request may have synthesized or running beyond the one it needs next. */
+  lookaheadChunks: number;
+  /** CACHE_MB in bytes (0 = no cache, no single flight). */
+  cacheBytes: number;
+  /** CACHE_DIR: the disk tier's directory (undefined = no disk tier). */
+  cacheDir: string | undefined;
+  /** CACHE_DISK_MB in bytes. */
+  cacheDiskBytes: number;
+}
+
 export interface AdmissionConfig {
   global: number;
   perFormat: Record<AudioFormat, number>;
@@ -114,6 +130,7 @@ export interface GatewaySettings {
   http: GatewayConfig;
   supervision: SupervisionConfig;
   admission: AdmissionConfig;
+  chunks: ChunkSettings;
   encoders: EncoderSettings;
   models: ModelsSettings;
 }
@@ -228,6 +245,13 @@ export function loadGatewaySettings(env: Env, opts: GatewayLoadOptions = {}): Ga
       perFormat: { mp3: v.LIMIT_MP3, opus: v.LIMIT_OPUS, aac: v.LIMIT_AAC, flac: v.LIMIT_FLAC, wav: v.LIMIT_WAV, pcm: v.LIMIT_PCM },
       queueSize: v.QUEUE_SIZE,
       maxWaitMs: v.QUEUE_WAIT_MS,
+    },
+    chunks: {
+      parallel: v.PARALLEL_CHUNKS,
+      lookaheadChunks: v.PARALLEL_CHUNKS ? v.LOOKAHEAD_CHUNKS : 0,
+      cacheBytes: v.CACHE_MB * 1024 * 1024,
+      cacheDir: v.CACHE_DIR ? resolve(v.CACHE_DIR) : undefined,
+      cacheDiskBytes: v.CACHE_DISK_MB * 1024 * 1024,
     },
     encoders: { ffmpegPath: v.FFMPEG_PATH, poolSize: pool },
     models: { ...modelsFrom(v), mirrorUrls: v.KOKORO_MODELS_MIRROR, python: v.KOKORO_PYTHON },

@@ -11,7 +11,10 @@ export interface PreparedChunk { index: number; text: string; phonemes: string; 
 export interface ChunkOptions { maxTokens?: number; firstChunkTokens?: number; targetTokens?: number }
 export interface TextFrontEnd {
   phonemize(text: string, lang: Lang): Promise<string>;
+  /** Every chunk at once: collects chunks(). */
   chunk(text: string, lang: Lang, opts?: ChunkOptions): Promise<PreparedChunk[]>;
+  /** The same chunks, each yielded as soon as the front end has produced it. */
+  chunks(text: string, lang: Lang, opts?: ChunkOptions): AsyncGenerator<PreparedChunk>;
 }
 export type { Lang };
 export const DEFAULT_FIRST_CHUNK_TOKENS = 80;
@@ -103,35 +106,151 @@ class FrontEnd implements TextFrontEnd {
   }
 
   async chunk(text: string, lang: Lang, opts: ChunkOptions = {}): Promise<PreparedChunk[]> {
+    const out: PreparedChunk[] = [];
+    for await (const c of this.chunks(text, lang, opts)) out.push(c);
+    return out;
+  }
+
+  /**
+   * The chunks of `text`, each yielded as soon as it is complete: the text is normalized,
+   * split into sentences and phonemized one sentence at a time, so chunk 0 is out after the
+   * first sentence (or a clause of it) and the rest is read while it plays.
+   */
+  async *chunks(text: string, lang: Lang, opts: ChunkOptions = {}): AsyncGenerator<PreparedChunk> {
     const max = Math.max(1, Math.min(MAX_CHUNK_TOKENS, Math.floor(opts.maxTokens ?? MAX_CHUNK_TOKENS)));
     const first = Math.max(1, Math.min(max, Math.floor(opts.firstChunkTokens ?? DEFAULT_FIRST_CHUNK_TOKENS)));
     const target = Math.max(1, Math.min(max, Math.floor(opts.targetTokens ?? DEFAULT_TARGET_TOKENS)));
-    const chunks: PreparedChunk[] = [];
+    this.engine(lang); // an unsupported language fails before anything is yielded
+    let index = 0;
     let cur: Unit[] = [];
     let curTokens = 0;
-    const flush = (): void => {
-      if (!cur.length) return;
+    const flush = (): PreparedChunk | null => {
+      if (!cur.length) return null;
       const phonemes = cur.map((u) => u.phonemes).join(' ');
-      chunks.push({ index: chunks.length, text: cur.map((u) => u.text).join(' '), phonemes, tokens: this.vocab.encode(phonemes) });
+      const c = { index: index++, text: cur.map((u) => u.text).join(' '), phonemes, tokens: this.vocab.encode(phonemes) };
       cur = [];
       curTokens = 0;
+      return c;
     };
-    for (const sentence of splitSentences(normalizeText(text, lang))) {
-      // The first chunk is kept short so audio starts fast: a long first sentence is split at clauses.
-      const limit = chunks.length === 0 && cur.length === 0 ? first : max;
-      for (const u of await this.fit(sentence, lang, limit)) {
-        const budget = chunks.length === 0 ? first : target;
-        const joined = curTokens + (cur.length ? 1 : 0) + u.tokens.length;
-        if (cur.length && (joined > budget || joined > max)) flush();
-        cur.push(u);
-        curTokens = curTokens + (cur.length > 1 ? 1 : 0) + u.tokens.length;
-        if (chunks.length === 0 && curTokens >= first) flush();
+    const add = (u: Unit): void => {
+      cur.push(u);
+      curTokens = curTokens + (cur.length > 1 ? 1 : 0) + u.tokens.length;
+    };
+    // Sentences are split lazily: the normalizer is cheap, G2P is the cost, and it runs one
+    // sentence at a time.
+    const sentences = splitSentences(normalizeText(text, lang));
+    let s = 0;
+    // Chunk 0: the first sentence when it fits the first-chunk cap, else its longest prefix
+    // under the cap that ends at the best natural boundary; a first sentence of fewer than
+    // FIRST_CHUNK_MIN_WORDS words takes the next whole sentences that still fit.
+    while (index === 0 && s < sentences.length) {
+      const sentence = sentences[s++]!;
+      const whole = await this.unit(sentence, lang);
+      if (!whole) continue;
+      const joined = curTokens + (cur.length ? 1 : 0) + whole.tokens.length;
+      if (joined <= first) {
+        add(whole);
+        if (wordCount(cur.map((u) => u.text).join(' ')) >= FIRST_CHUNK_MIN_WORDS) yield flush()!;
+        continue;
+      }
+      if (cur.length) {
+        // Something short is waiting and this sentence does not fit beside it: the sentence
+        // end is the best boundary there is.
+        yield flush()!;
+        for (const u of await this.fit(sentence, lang, max)) yield* this.pack(u, () => cur, add, flush, () => curTokens, target, max);
+        break;
+      }
+      const cut = await this.firstCut(sentence, whole, lang, first);
+      if (cut) {
+        add(cut.head);
+        yield flush()!;
+        if (cut.rest) for (const u of await this.fit(cut.rest, lang, max)) yield* this.pack(u, () => cur, add, flush, () => curTokens, target, max);
+      } else {
+        // No word boundary under the cap (one enormous word): the old packing on cap-sized units.
+        for (const u of await this.fit(sentence, lang, first)) {
+          if (index === 0) {
+            const j = curTokens + (cur.length ? 1 : 0) + u.tokens.length;
+            if (cur.length && j > first) yield flush()!;
+            add(u);
+            if (index === 0 && curTokens >= first) yield flush()!;
+          } else yield* this.pack(u, () => cur, add, flush, () => curTokens, target, max);
+        }
       }
     }
-    flush();
-    return chunks;
+    for (; s < sentences.length; s++) {
+      for (const u of await this.fit(sentences[s]!, lang, max)) yield* this.pack(u, () => cur, add, flush, () => curTokens, target, max);
+    }
+    const last = flush();
+    if (last) yield last;
+  }
+
+  /** Adds a unit to the open chunk, first yielding that chunk when the unit would overfill it. */
+  private *pack(u: Unit, cur: () => Unit[], add: (u: Unit) => void, flush: () => PreparedChunk | null, tokens: () => number, target: number, max: number): Generator<PreparedChunk> {
+    const joined = tokens() + (cur().length ? 1 : 0) + u.tokens.length;
+    if (cur().length && (joined > target || joined > max)) yield flush()!;
+    add(u);
+  }
+
+  /**
+   * The first chunk of a sentence longer than the cap: the longest prefix of at least
+   * FIRST_CHUNK_MIN_WORDS words, at most `cap` tokens, ending at the best boundary there is
+   * (clause punctuation > before a conjunction > before a preposition > any word not a
+   * determiner or the like > any word). Never mid-word. Null when not even one word fits.
+   */
+  private async firstCut(sentence: string, whole: Unit, lang: Lang, cap: number): Promise<{ head: Unit; rest: string } | null> {
+    const words = sentence.split(' ');
+    if (words.length < 2) return null;
+    // Candidates: cut after word i (0-based), i < last. Estimated size from characters,
+    // verified by phonemizing the prefix (context can change a prefix's phonemes slightly).
+    const perChar = whole.tokens.length / sentence.length;
+    const candidates: Array<{ end: number; rank: number; chars: number }> = [];
+    let chars = 0;
+    for (let i = 0; i < words.length - 1; i++) {
+      chars += (i ? 1 : 0) + words[i]!.length;
+      candidates.push({ end: i + 1, rank: boundaryRank(words[i]!, words[i + 1]!), chars });
+    }
+    for (const minWords of [FIRST_CHUNK_MIN_WORDS, 1]) {
+      const ranked = candidates
+        .filter((c) => c.end >= minWords && c.chars * perChar <= cap * 1.25)
+        .sort((a, b) => b.rank - a.rank || b.end - a.end);
+      for (const c of ranked) {
+        const head = await this.unit(words.slice(0, c.end).join(' '), lang);
+        if (!head || head.tokens.length > cap) continue;
+        const rest = words.slice(c.end).join(' ');
+        return { head, rest };
+      }
+    }
+    return null;
   }
 }
+
+/** Fewest words in a first chunk cut out of a sentence (shorter sounds clipped). */
+export const FIRST_CHUNK_MIN_WORDS = 3;
+
+const CONJUNCTIONS = new Set(['and', 'but', 'or', 'nor', 'so', 'yet', 'because', 'while', 'when', 'whenever', 'where', 'which',
+  'who', 'whom', 'whose', 'that', 'if', 'unless', 'until', 'though', 'although', 'since', 'whereas', 'then', 'before', 'after', 'once']);
+const PREPOSITIONS = new Set(['with', 'without', 'in', 'on', 'at', 'from', 'into', 'onto', 'over', 'under', 'through', 'for', 'about',
+  'by', 'between', 'during', 'near', 'across', 'along', 'around', 'behind', 'beyond', 'toward', 'towards', 'against', 'among', 'like', 'past', 'within']);
+// A prefix ending in one of these leaves a word hanging ("the", "of", "very").
+const WEAK_ENDS = new Set(['the', 'a', 'an', 'of', 'to', 'my', 'your', 'his', 'her', 'its', 'our', 'their', 'this', 'that', 'these',
+  'those', 'some', 'any', 'no', 'every', 'each', 'very', 'is', 'are', 'was', 'were', 'be', 'been', 'has', 'have', 'had', 'will',
+  'would', 'can', 'could', 'should', 'may', 'might', 'must', 'not', 'and', 'or', 'but', 'as', 'than', 'more', 'most', 'i', 'we',
+  'you', 'he', 'she', 'it', 'they', 'do', 'does', 'did', 'mr.', 'mrs.', 'ms.', 'dr.', 'st.', '-', '--', 'in', 'on', 'at', 'for',
+  'with', 'by', 'from', 'into']);
+
+/** How good a place the gap between `word` and `next` is to end a first chunk. */
+export function boundaryRank(word: string, next: string): number {
+  if (/[.!?…]["'”’)\]]*$/.test(word)) return 5;
+  if (/[,;:—–]["'”’)]*$/.test(word) || next === '—' || next === '–' || next === '-' || next === '--') return 4;
+  const w = word.toLowerCase().replace(/["'”’)]+$/, '');
+  const n = next.toLowerCase().replace(/^["'“‘(]+/, '');
+  if (WEAK_ENDS.has(w)) return 0;
+  if (CONJUNCTIONS.has(n)) return 3;
+  if (PREPOSITIONS.has(n)) return 2;
+  return 1;
+}
+
+const wordCount = (s: string): number => s.split(/\s+/).filter(Boolean).length;
 
 export async function createTextFrontEnd(opts: { modelsDir: string; log?: Log }): Promise<TextFrontEnd> {
   const vocab = Vocab.load(opts.modelsDir);

@@ -16,6 +16,9 @@ export class Vocab {
 
   has(symbol: string): boolean { return this.ids.has(symbol); }
 
+  /** The largest token id (the model's embedding covers 0..maxId; 0 is the pad). */
+  maxId(): number { return Math.max(...this.ids.values()); }
+
   /** Keeps only symbols the model knows (logging the rest) and tidies spaces. */
   filter(phonemes: string, log?: Log): string {
     let kept = '';

@@ -4,7 +4,8 @@
 // than `chunkTimeoutMs` (a hung inference, e.g. a stuck GPU).
 import { Pool } from 'undici';
 import {
-  FrameDecoder, FrameKind, type EngineError, type EngineHealth, type Frame, type SynthesizeRequest,
+  FrameDecoder, FrameKind, type EngineError, type EngineHealth, type Frame, type InferRequest, type PlanRequest,
+  type SynthesizeRequest,
 } from '../../protocol/engine-wire.js';
 
 export type FailureReason =
@@ -55,7 +56,21 @@ export class EngineClient {
   }
 
   /** Frames of one synthesis; throws EngineFailure. END and ERROR frames end the iteration. */
-  async *synthesize(req: SynthesizeRequest, opts: StreamOptions): AsyncGenerator<Frame> {
+  synthesize(req: SynthesizeRequest, opts: StreamOptions): AsyncGenerator<Frame> {
+    return this.stream('/synthesize', req, opts);
+  }
+
+  /** A request's plan: PLAN frames, then PLANNED (which ends the iteration); throws EngineFailure. */
+  plan(req: PlanRequest, opts: StreamOptions): AsyncGenerator<Frame> {
+    return this.stream('/plan', req, opts);
+  }
+
+  /** Audio for planned chunks (token ids): CHUNK, AUDIO, HEARTBEAT, then END; throws EngineFailure. */
+  infer(req: InferRequest, opts: StreamOptions): AsyncGenerator<Frame> {
+    return this.stream('/infer', req, opts);
+  }
+
+  private async *stream(path: string, req: object, opts: StreamOptions): AsyncGenerator<Frame> {
     const local = new AbortController();
     let failure: EngineFailure | null = null;
     let completed = false;
@@ -78,7 +93,7 @@ export class EngineClient {
       try {
         res = await this.pool.request({
           method: 'POST',
-          path: '/synthesize',
+          path,
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify(req),
           signal: local.signal,
@@ -122,7 +137,7 @@ export class EngineClient {
             if (frame.kind === FrameKind.ERROR) {
               throw new EngineFailure('engine_error', frame.error.message, frame.error);
             }
-            if (frame.kind === FrameKind.END) completed = true;
+            if (frame.kind === FrameKind.END || frame.kind === FrameKind.PLANNED) completed = true;
             yield frame;
             if (completed) return;
           }

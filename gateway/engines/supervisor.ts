@@ -3,9 +3,11 @@
 // engine that exits is restarted with exponential backoff (reset after a stable run), a crash
 // loop marks its slot failed (still retried, slowly), and a local engine that stops answering
 // (SIGSTOP, a wedged process) or whose chunk hangs is killed and restarted.
-// Engines are lent, never handed out: the pool leases one per attempt, reports how it failed,
-// and gives it back; the supervisor alone counts requests in flight and decides kill/eject.
-// A waiter is woken when an engine becomes ready or a lease comes back, not by polling.
+// Engines are lent, never handed out: the planner leases one per plan attempt (`acquire`, up to
+// `maxInFlight` per engine) and the chunk scheduler one per chunk (`leaseChunk`, up to
+// `chunkSlots` per engine); each reports how it failed and gives it back. The supervisor alone
+// counts what is in flight and decides kill/eject. A waiter is woken, and 'capacity' emitted,
+// when an engine becomes ready or a lease comes back, not by polling.
 import cluster, { type Worker } from 'node:cluster';
 import { EventEmitter } from 'node:events';
 import type { EngineToParent } from '../../protocol/engine-ipc.js';
@@ -39,6 +41,8 @@ export type EngineFault = 'hung' | 'broken' | 'busy';
 export interface Lease {
   readonly id: string;
   readonly client: EngineClient;
+  /** SHA-256 of the engine's model file, as its last health answer said (absent: it does not say). */
+  readonly modelSha256?: string;
   /** The attempt failed on this engine; the supervisor acts on `fault`. */
   failed(reason: string, fault: EngineFault): void;
   /** Gives the engine back; only the first call counts. */
@@ -55,6 +59,20 @@ export interface EngineLender {
   acquire(signal: AbortSignal, opts: { avoid?: string; noEngineMs: number }): Promise<Lease | null>;
 }
 
+/** What the chunk scheduler needs from the supervisor: a non-blocking view of free chunk slots. */
+export interface ChunkLender extends EngineLender {
+  /**
+   * A chunk slot on the least-loaded ready engine that has one free, or null (never waits);
+   * `avoid` only as a last resort.
+   */
+  leaseChunk(avoid?: string): Lease | null;
+  readyCount(): number;
+  /** The model SHA-256 every engine that said one agrees on; null when none said or they differ. */
+  modelSha256(): string | null;
+  /** Calls `fn` whenever capacity may have freed (a lease released, an engine ready); returns the unsubscribe. */
+  onCapacity(fn: () => void): () => void;
+}
+
 interface Waiter {
   avoid?: string;
   grant(lease: Lease): void;
@@ -66,7 +84,12 @@ class Engine {
   pid: number | null = null;
   client: EngineClient | null = null;
   worker: Worker | null = null;
+  /** Leases out (plans and chunks). */
   inFlight = 0;
+  /** Of those, chunk leases. */
+  chunks = 0;
+  /** From the last health answer that named one; kept across restarts of the slot. */
+  modelSha256: string | undefined;
   restarts = 0;
   lastExit: string | null = null;
   lastError: string | null = null;
@@ -121,7 +144,7 @@ export interface SupervisorOptions {
 }
 
 /** Emits 'change' whenever an engine's state changes. */
-export class Supervisor extends EventEmitter implements EngineLender {
+export class Supervisor extends EventEmitter implements ChunkLender {
   private readonly engines: Engine[];
   private healthTimer: NodeJS.Timeout | null = null;
   private stopping = false;
@@ -165,16 +188,37 @@ export class Supervisor extends EventEmitter implements EngineLender {
 
   /** The least-loaded ready engine with room, or null; `avoid` only as a last resort. */
   lease(avoid?: string): Lease | null {
-    const open = this.engines.filter((e) => e.routable && e.inFlight < e.spec.maxInFlight);
-    const preferred = open.filter((e) => e.spec.id !== avoid);
-    const candidates = preferred.length > 0 ? preferred : open;
-    const e = candidates.reduce<Engine | null>((best, x) => (best === null || x.inFlight < best.inFlight ? x : best), null);
+    return this.lend((e) => e.inFlight < e.spec.maxInFlight, (e) => e.inFlight, avoid, false);
+  }
+
+  leaseChunk(avoid?: string): Lease | null {
+    return this.lend((e) => e.chunks < e.spec.chunkSlots, (e) => e.chunks, avoid, true);
+  }
+
+  modelSha256(): string | null {
+    const said = new Set(this.engines.map((e) => e.modelSha256));
+    if (said.size !== 1) return null;
+    return [...said][0] ?? null;
+  }
+
+  onCapacity(fn: () => void): () => void {
+    this.on('capacity', fn);
+    return () => this.off('capacity', fn);
+  }
+
+  private lend(open: (e: Engine) => boolean, load: (e: Engine) => number, avoid: string | undefined, chunk: boolean): Lease | null {
+    const candidates0 = this.engines.filter((e) => e.routable && open(e));
+    const preferred = candidates0.filter((e) => e.spec.id !== avoid);
+    const candidates = preferred.length > 0 ? preferred : candidates0;
+    const e = candidates.reduce<Engine | null>((best, x) => (best === null || load(x) < load(best) ? x : best), null);
     if (!e) return null;
     e.inFlight++;
+    if (chunk) e.chunks++;
     let released = false;
     return {
       id: e.spec.id,
       client: e.client!,
+      modelSha256: e.modelSha256,
       failed: (reason, fault) => {
         if (fault === 'hung') this.kill(e, reason);
         else if (fault === 'broken') this.eject(e, reason);
@@ -183,6 +227,7 @@ export class Supervisor extends EventEmitter implements EngineLender {
         if (released) return;
         released = true;
         e.inFlight--;
+        if (chunk) e.chunks--;
         this.wake();
       },
     };
@@ -236,6 +281,7 @@ export class Supervisor extends EventEmitter implements EngineLender {
       if (!lease) continue;
       w.grant(lease);
     }
+    this.emit('capacity');
   }
 
   private setState(e: Engine, state: EngineState): void {
@@ -288,6 +334,7 @@ export class Supervisor extends EventEmitter implements EngineLender {
         e.device = msg.device === 'cpu' && gpu ? `cpu (wanted ${spec.device})` : gpu ? spec.device : msg.device;
         e.lastHealthyAt = Date.now();
         this.setState(e, 'ready');
+        void this.check(e); // learn its model hash now, not one health interval later
         this.opts.log('info', 'engine ready', { engine: spec.id, pid: e.pid, runtime: msg.runtime, device: e.device });
       } else if (msg.type === 'engine-failed') {
         e.lastError = msg.message.split('\n')[0] ?? msg.message;
@@ -376,6 +423,7 @@ export class Supervisor extends EventEmitter implements EngineLender {
       e.failStreak = 0;
       e.okStreak++;
       e.lastHealthyAt = Date.now();
+      e.modelSha256 = typeof h.modelSha256 === 'string' ? h.modelSha256 : undefined;
       if (h.current && Date.now() - h.current.startedAt > chunkTimeoutMs) {
         this.kill(e, `chunk ${h.current.chunk} hung for ${Date.now() - h.current.startedAt} ms`);
         return;

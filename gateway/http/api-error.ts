@@ -36,6 +36,7 @@ export const SPEECH_ERROR_STATUS: Readonly<Record<SpeechErrorKind, { status: num
   busy: { status: 429, type: 'rate_limit_error', code: 'rate_limit_exceeded', message: null },
   unavailable: { status: 503, type: 'server_error', code: 'service_unavailable', message: null },
   bad_request: { status: 400, type: 'invalid_request_error', code: 'invalid_value', message: null },
+  plan_mismatch: { status: 502, type: 'server_error', code: 'plan_mismatch', message: null },
   engine_refused: { status: 500, type: 'server_error', code: null, message: 'The engine refused the request.' },
   encoder_failed: { status: 500, type: 'server_error', code: 'encoder_failed', message: 'Audio encoding failed.' },
   cut_short: { status: 500, type: 'server_error', code: 'synthesis_incomplete', message: 'Speech synthesis ended early.' },

@@ -5,6 +5,7 @@ export type SpeechErrorKind =
   | 'unavailable' // no engine ready, or every attempt failed
   | 'bad_request' // the engine refused the input (names `param`)
   | 'engine_refused' // the engine refused a request the gateway built: our bug, not the client's
+  | 'plan_mismatch' // a re-plan on another engine split the text differently: stopped, never spliced
   | 'encoder_failed'
   | 'cut_short' // the source ended without its end event
   | 'client_gone';

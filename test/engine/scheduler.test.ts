@@ -4,7 +4,7 @@ import { ChunkScheduler, type ChunkJob } from '../../engine/scheduler.js';
 
 function job(id: string, chunks: number, log: string[], done: () => void): ChunkJob {
   return {
-    id, chunks: Array.from({ length: chunks }, () => [1, 2, 3]), next: 0, paused: false, cancelled: false,
+    id, chunks: Array.from({ length: chunks }, (_, index) => ({ index, tokens: [1, 2, 3] })), next: 0, paused: false, cancelled: false,
     onStart: (c) => log.push(`${id}${c}`),
     onAudio: () => {},
     onError: (e) => assert.fail(String(e)),
@@ -59,4 +59,26 @@ test('an inference error ends that request only', async () => {
   s.add(job('good', 2, [], goodDone));
   await good;
   assert.deepEqual(errors, ['boom']);
+});
+
+test('a job carries its own chunk indexes, run in the order given', async () => {
+  const log: string[] = [];
+  const ran: number[][] = [];
+  const s = new ChunkScheduler(async (_j, c) => {
+    ran.push(c.tokens);
+    return new Int16Array(c.tokens.length);
+  });
+  const audio: Array<[number, number]> = [];
+  await new Promise<void>((done) => {
+    s.add({
+      id: 'x', chunks: [{ index: 7, tokens: [1] }, { index: 3, tokens: [1, 2] }, { index: 7, tokens: [1, 2, 3] }], next: 0, paused: false, cancelled: false,
+      onStart: (c, pos) => log.push(`${c}@${pos}`),
+      onAudio: (c, samples) => audio.push([c, samples.length]),
+      onError: (e) => assert.fail(String(e)),
+      onDone: done,
+    });
+  });
+  assert.deepEqual(log, ['7@0', '3@1', '7@2']);
+  assert.deepEqual(audio, [[7, 1], [3, 2], [7, 3]]);
+  assert.deepEqual(ran, [[1], [1, 2], [1, 2, 3]]);
 });

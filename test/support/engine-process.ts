@@ -1,7 +1,7 @@
 // Test side of the engine harness: a real engine process (dist/engine/main.js) comes from
 // harness/engine-process.ts; this file adds the HTTP helpers the engine tests share.
 import { request } from 'node:http';
-import { FrameDecoder, type Frame, type SynthesizeRequest } from '../../protocol/engine-wire.js';
+import { FrameDecoder, type Frame, type InferRequest, type PlanRequest, type SynthesizeRequest } from '../../protocol/engine-wire.js';
 
 export { startEngine, type EngineOptions, type EngineProcess } from '../../harness/engine-process.js';
 
@@ -29,8 +29,23 @@ export interface SynthResult {
 
 /** POST /synthesize and collect every frame. `onFrame` may return 'abort' to hang up. */
 export function synthesize(port: number, body: Partial<SynthesizeRequest> | string, onFrame?: (f: Frame) => void | 'abort'): Promise<SynthResult> {
+  return postFrames(port, '/synthesize', body, onFrame);
+}
+
+/** POST /plan and collect every frame. */
+export function plan(port: number, body: Partial<PlanRequest> | string, onFrame?: (f: Frame) => void | 'abort'): Promise<SynthResult> {
+  return postFrames(port, '/plan', body, onFrame);
+}
+
+/** POST /infer and collect every frame. */
+export function infer(port: number, body: Partial<InferRequest> | object | string, onFrame?: (f: Frame) => void | 'abort'): Promise<SynthResult> {
+  return postFrames(port, '/infer', body, onFrame);
+}
+
+/** POST a JSON body to a frame-streaming route and collect every frame. `onFrame` may return 'abort' to hang up. */
+export function postFrames(port: number, path: string, body: object | string, onFrame?: (f: Frame) => void | 'abort'): Promise<SynthResult> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/synthesize', method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path, method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
       if (res.statusCode !== 200) {
         let data = '';
         res.on('data', (d) => (data += d));

@@ -1,0 +1,158 @@
+// The speech source over the chunk layer: plan (from the plan cache, else one engine's /plan,
+// streamed) -> for each chunk within the request's window: a cache hit, else a scheduled
+// synthesis (joined if another request is already making it) -> audio events strictly in chunk
+// order -> 'end' with the plan's chunk count and input tokens.
+// The window is the chunk the request needs next plus LOOKAHEAD_CHUNKS (0 with
+// PARALLEL_CHUNKS=0): it bounds both the engines a lone request may occupy and the audio held
+// waiting for delivery. Aborting the signal (or leaving early) cancels this request's work.
+import { voiceLang } from '../../engine/voices.js';
+import type { PlannedChunk } from '../../protocol/engine-wire.js';
+import type { SupervisionConfig } from '../engines/config.js';
+import { RetryBudget } from '../engines/retry-budget.js';
+import type { ChunkLender } from '../engines/supervisor.js';
+import type { GatewayMetrics } from '../metrics.js';
+import { abortable } from '../speech/abortable.js';
+import type { SpeechEvent, SpeechJob, SpeechSource } from '../speech/types.js';
+import { canonicalVoice, chunkKey, planKey, type ChunkCache } from './cache.js';
+import type { ChunkLog } from './faults.js';
+import { planRequest, type PlanSummary } from './planner.js';
+import { ChunkScheduler } from './scheduler.js';
+
+export interface ChunkSourceOptions {
+  engines: ChunkLender;
+  config: SupervisionConfig;
+  /** Chunks beyond the next one a request may have in flight or waiting (0 = none). */
+  lookaheadChunks: number;
+  cache?: ChunkCache;
+  log: ChunkLog;
+  metrics?: GatewayMetrics;
+}
+
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(v: T): void;
+  reject(e: unknown): void;
+}
+function deferred<T>(): Deferred<T> {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+export class ChunkSource implements SpeechSource {
+  readonly scheduler: ChunkScheduler;
+  private readonly budget: RetryBudget;
+
+  constructor(private readonly opts: ChunkSourceOptions) {
+    this.budget = new RetryBudget(opts.config.retryBudgetRatio, opts.config.retryBudgetMin, 60_000);
+    this.scheduler = new ChunkScheduler({
+      engines: opts.engines, config: opts.config, log: opts.log, metrics: opts.metrics, cache: opts.cache,
+      tryRetry: () => this.budget.tryRetry(),
+    });
+  }
+
+  async *synthesize(job: SpeechJob, signal: AbortSignal): AsyncGenerator<SpeechEvent> {
+    this.budget.noteRequest();
+    const { cache } = this.opts;
+    // Keys only when every engine names the same model and the voice spec reads back.
+    const model = cache?.enabled ? this.opts.engines.modelSha256() : null;
+    const voice = model ? canonicalVoice(job.voice) : null;
+    const lang = job.lang ?? voiceLang(job.voice.split(/[+(]/)[0]!.trim()) ?? 'default';
+    const keyed = model !== null && voice !== null;
+    const window = 1 + Math.max(0, this.opts.lookaheadChunks);
+
+    const work = this.scheduler.open(job);
+    const local = new AbortController();
+    const onAbort = () => local.abort(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+
+    const chunks: PlannedChunk[] = [];
+    const slots: Array<Promise<Int16Array> | undefined> = [];
+    let summary: PlanSummary | null = null;
+    let delivered = 0;
+    let started = 0;
+    const failed = deferred<never>();
+    failed.promise.catch(() => {});
+    let changed = deferred<void>();
+    const notify = () => {
+      const d = changed;
+      changed = deferred<void>();
+      d.resolve();
+    };
+
+    const startWindow = () => {
+      while (started < chunks.length && started < delivered + window) {
+        const c = chunks[started]!;
+        const key = keyed ? chunkKey({ model: model!, voice: voice!, speed: job.speed, lang, tokens: c.tokens }) : null;
+        const p = (async () => {
+          if (key) {
+            const hit = await cache!.get(key);
+            if (hit) return hit;
+          }
+          return work.submit(c, key, model);
+        })();
+        p.catch((e) => failed.reject(e));
+        slots[started++] = p;
+      }
+    };
+
+    const pkey = keyed ? planKey(model!, lang, job.text) : null;
+    const cachedPlan = pkey ? cache!.getPlan(pkey) : undefined;
+    if (cachedPlan) {
+      chunks.push(...cachedPlan.chunks);
+      summary = { chunks: cachedPlan.chunks.length, inputTokens: cachedPlan.inputTokens };
+    } else {
+      void (async () => {
+        try {
+          const plan = planRequest({
+            engines: this.opts.engines, config: this.opts.config, log: this.opts.log, metrics: this.opts.metrics,
+            tryRetry: () => this.budget.tryRetry(),
+          }, job, local.signal);
+          for (;;) {
+            const r = await plan.next();
+            if (r.done) {
+              summary = r.value;
+              break;
+            }
+            chunks.push(r.value);
+            startWindow();
+            notify();
+          }
+          if (pkey) cache!.putPlan(pkey, { chunks: [...chunks], inputTokens: summary.inputTokens });
+          notify();
+        } catch (e) {
+          failed.reject(e);
+        }
+      })();
+    }
+
+    let samples = 0;
+    try {
+      for (;;) {
+        startWindow();
+        if (delivered < started) {
+          const s = await abortable(Promise.race([slots[delivered]!, failed.promise]), signal);
+          slots[delivered] = undefined;
+          const chunk = delivered++;
+          samples += s.length;
+          yield { type: 'audio', chunk, samples: s };
+        } else if (summary && delivered >= chunks.length) {
+          yield { type: 'end', chunks: summary.chunks, samples, inputTokens: summary.inputTokens };
+          return;
+        } else {
+          await abortable(Promise.race([changed.promise, failed.promise]), signal);
+        }
+      }
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      const reason = signal.aborted ? signal.reason : new Error('request finished');
+      local.abort(reason);
+      work.close(reason);
+    }
+  }
+}
