@@ -43,7 +43,7 @@ export function tieOutput(raw: string): string {
 
 /** Drops espeak's language-switch flags, like phonemizer's language_switch='remove-flags'. */
 export function removeFlags(s: string): string {
-  return s.replace(/\([a-z]{2,3}(?:-[a-z0-9]+)?\)/gi, '');
+  return s.replace(/\([a-z_^]{2,6}(?:-[a-z0-9_^]+)?\)/gi, '');
 }
 
 /** misaki's mapping of tied espeak IPA onto Kokoro's symbols (EspeakG2P, version 1.0). */
@@ -60,7 +60,7 @@ async function segment(text: string, lang: EspeakLang): Promise<string> {
   const hit = cache.get(key);
   if (hit !== undefined) return hit;
   const raw = await espeakIpa(text, ESPEAK_VOICE[lang]);
-  const ps = removeFlags(tieOutput(raw)).replace(/ {2,}/g, ' ').trim();
+  const ps = tieOutput(removeFlags(raw)).replace(/ {2,}/g, ' ').trim();
   if (cache.size > 50_000) cache.clear();
   cache.set(key, ps);
   return ps;
