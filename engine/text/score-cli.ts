@@ -9,6 +9,8 @@ import { devModelsDir } from '../../models/paths.js';
 import { loadFixtures, scoreFixtures, type Reference } from './score.js';
 import { Vocab } from './vocab.js';
 import { type Lang } from '../../protocol/constants.js';
+import { resolveLang } from './lang/langs.js';
+import { scoreLang } from './lang/score-lang.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const fixtureDir = path.join(repoRoot, 'test/fixtures/g2p');
@@ -16,6 +18,23 @@ const fixtureDir = path.join(repoRoot, 'test/fixtures/g2p');
 async function main(): Promise<void> {
   const verbose = process.argv.includes('--verbose');
   const modelsDir = devModelsDir();
+  const li = process.argv.indexOf('--lang');
+  const langArg = li >= 0 ? process.argv[li + 1] : undefined;
+  const other = langArg ? resolveLang(langArg) : undefined;
+  if (langArg && !other) throw new Error(`unknown --lang ${langArg}`);
+  if (other && other !== 'en-us' && other !== 'en-gb') {
+    // `npm run g2p:score -- --lang es`: test/fixtures/g2p/<tag>/{tuning,heldout}.json
+    const vocab = Vocab.load(modelsDir);
+    for (const set of ['tuning', 'heldout'] as const) {
+      for (const ref of ['raw', 'norm'] as const) {
+        const s = await scoreLang(fixtureDir, other, set, ref, vocab);
+        if (!s) { console.log(`${set} ${other}: no fixtures`); continue; }
+        console.log(`${set.padEnd(8)} ${other} vs misaki(${ref === 'raw' ? 'raw text' : 'our normalized text'})`.padEnd(52) + `PER ${(100 * s.per).toFixed(2)}%  (${s.errors}/${s.refSymbols} symbols)  exact ${(100 * s.exactRate).toFixed(1)}% (${s.exact}/${s.sentences})`);
+        if (verbose) for (const m of s.mismatches.sort((a, b) => b.distance - a.distance)) console.log(`  [${m.distance}] ${m.text}\n      ref ${m.ref}\n      hyp ${m.hyp}`);
+      }
+    }
+    return;
+  }
   const fe = await createTextFrontEnd({ modelsDir });
   const vocab = Vocab.load(modelsDir);
   for (const set of ['tuning', 'heldout']) {

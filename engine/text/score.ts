@@ -56,3 +56,30 @@ export async function scoreFixtures(fe: TextFrontEnd, rows: FixtureRow[], lang: 
   }
   return { lang, sentences: rows.length, refSymbols, errors, per: refSymbols ? errors / refSymbols : 0, exact, exactRate: rows.length ? exact / rows.length : 1, mismatches };
 }
+
+/** Fixture row of one other language (test/fixtures/g2p/<lang>/*.json): `text`, misaki's phonemes
+ * under the tag, and with normalization `norm[tag]` plus `${tag}-norm`. */
+export type LangFixtureRow = { text: string; norm?: Record<string, string> } & Record<string, unknown>;
+
+/** Scores any phonemizer (text -> filtered phonemes) on one language's fixture rows. */
+export async function scorePhonemizer(phonemize: (text: string) => Promise<string>, rows: LangFixtureRow[], tag: string, keep: (ps: string) => string, reference: Reference = 'raw'): Promise<Omit<Score, 'lang'> & { lang: string }> {
+  let refSymbols = 0;
+  let errors = 0;
+  let exact = 0;
+  const mismatches: Mismatch[] = [];
+  for (const row of rows) {
+    const norm = reference === 'norm';
+    const refText = row[norm ? `${tag}-norm` : tag];
+    const input = norm ? row.norm?.[tag] : row.text;
+    if (typeof refText !== 'string' || input === undefined) throw new Error(`fixture row without ${reference} reference: ${row.text}`);
+    const ref = tidy(keep(refText));
+    const hyp = tidy(await phonemize(input));
+    const r = symbols(ref);
+    const d = editDistance(symbols(hyp), r);
+    refSymbols += r.length;
+    errors += d;
+    if (hyp === ref) exact++;
+    else mismatches.push({ text: row.text, ref, hyp, distance: d });
+  }
+  return { lang: tag, sentences: rows.length, refSymbols, errors, per: refSymbols ? errors / refSymbols : 0, exact, exactRate: rows.length ? exact / rows.length : 1, mismatches };
+}

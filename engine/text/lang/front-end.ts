@@ -1,0 +1,20 @@
+// Front end for the languages beyond English: what engine/text/index.ts calls per language.
+// index.ts keeps its chunking; for these languages it swaps three steps:
+//   normalizeText(text, lang)  -> normalizeFor(lang, text)
+//   splitSentences(text)       -> splitSentencesLang(text, lang)
+//   G2P.phonemize(piece)       -> phonemizeLang(piece, lang)   (then vocab.filter as today)
+import { espeakG2P } from './espeak-langs.js';
+import { isEspeakLang, type AnyLang } from './langs.js';
+import { normalizeLangText } from './normalize-lang.js';
+
+export { splitSentencesLang } from './sentences-lang.js';
+
+export function normalizeFor(lang: AnyLang, text: string): string {
+  return isEspeakLang(lang) ? normalizeLangText(text, lang) : text;
+}
+
+/** Kokoro phonemes (before the vocabulary filter) for one normalized piece of text. */
+export async function phonemizeLang(text: string, lang: AnyLang): Promise<string> {
+  if (isEspeakLang(lang)) return espeakG2P(text, lang);
+  throw new Error(`no front end for ${lang} yet`);
+}
