@@ -265,6 +265,10 @@ async function main(): Promise<void> {
     console.log(HELP);
     return;
   }
+  const known = new Set(['--quick', '--rounds', '--seconds', '--concurrency', '--peer', '--peer-model', '--peer-voices', '--start-peer',
+    '--identical', '--engines', '--threads', '--skip-lone', '--skip-throughput', '--skip-cache', '--json']);
+  const unknown = process.argv.slice(2).filter((a) => a.startsWith('--') && !known.has(a));
+  if (unknown.length) throw new Error(`unknown option(s) ${unknown.join(' ')}; see --help`);
   const quick = flags.has('--quick');
   const rounds = Math.round(flags.num('--rounds', quick ? 1 : 3));
   const seconds = flags.num('--seconds', quick ? 3 : 15);
