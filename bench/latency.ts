@@ -544,10 +544,11 @@ async function main(): Promise<void> {
       ['text / format', ...names, ...ratioCols],
       Object.keys(summary).map((key) => [key, ...names.map((n) => ms(summary[key]![n]!.firstByteMs)), ...ratios(pick(key, 'firstByteMs'))]));
     table(`lone request: realtime factor = audio s / wall s (median of ${rounds}; higher is better, ratio > 1 = new is faster)`,
-      ['text / format', 'audio s', ...names.map((n) => `${n} RTF`), ...ratioCols, ...names.map((n) => `${n} total ms`)],
-      Object.keys(summary).map((key) => [key, fmt(summary[key]!.new!.audioSeconds, 1), ...names.map((n) => fmt(summary[key]![n]!.rtf)),
+      ['text / format', `audio s ${names.join('/')}`, ...names.map((n) => `${n} RTF`), ...ratioCols, ...names.map((n) => `${n} total ms`)],
+      Object.keys(summary).map((key) => [key, names.map((n) => fmt(summary[key]![n]!.audioSeconds, 1)).join(' / '), ...names.map((n) => fmt(summary[key]![n]!.rtf)),
         ...ratios(pick(key, 'rtf')), ...names.map((n) => ms(summary[key]![n]!.totalMs))]),
-      'mp3 audio seconds come from its frame headers (encoder padding counted: up to ~50 ms long); pcm from its bytes.');
+      'mp3 audio seconds come from its frame headers (encoder padding counted: up to ~50 ms long); pcm from its bytes.\n' +
+      'Servers may make different amounts of audio from the same text (silence trimmed, pauses): see the audio s column.');
   }
 
   const tputSummary: Record<number, Record<string, { requests: number; errors: number; audioPerSecond: number; firstByteP50Ms: number; firstByteP95Ms: number }>> = {};
