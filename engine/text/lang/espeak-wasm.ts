@@ -1,11 +1,7 @@
 // espeak-ng with every language's dictionary, as WASM: npm `@echogarden/espeak-ng-emscripten`
 // (GPL-3.0, like espeak-ng itself). The `phonemizer` package used for English ships only
 // en_dict and accepts only English voices, so it cannot read es/fr/hi/it/pt-br.
-// The package is an optional dependency until it is added to package.json: it is imported by
-// name, and for development from KOKORO_EXTRA_NODE_MODULES (a node_modules folder) when set.
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+// Loaded on first use, so English-only engines never pay for its 24 MB of dictionaries.
 
 export const ESPEAK_WASM_PACKAGE = '@echogarden/espeak-ng-emscripten';
 
@@ -16,14 +12,7 @@ let worker: Promise<Worker> | undefined;
 
 async function importModule(): Promise<() => Promise<EspeakModule>> {
   const name: string = ESPEAK_WASM_PACKAGE;
-  try {
-    return ((await import(name)) as { default: () => Promise<EspeakModule> }).default;
-  } catch (err) {
-    const extra = process.env.KOKORO_EXTRA_NODE_MODULES;
-    if (!extra) throw new Error(`${ESPEAK_WASM_PACKAGE} is not installed (needed for es, fr-fr, hi, it, pt-br): ${(err as Error).message}`);
-    const file = createRequire(path.join(path.resolve(extra), 'noop.js')).resolve(name);
-    return ((await import(pathToFileURL(file).href)) as { default: () => Promise<EspeakModule> }).default;
-  }
+  return ((await import(name)) as { default: () => Promise<EspeakModule> }).default;
 }
 
 function getWorker(): Promise<Worker> {
