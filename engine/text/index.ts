@@ -209,15 +209,23 @@ class FrontEnd implements TextFrontEnd {
       chars += (i ? 1 : 0) + words[i]!.length;
       candidates.push({ end: i + 1, rank: boundaryRank(words[i]!, words[i + 1]!), chars });
     }
-    for (const minWords of [FIRST_CHUNK_MIN_WORDS, 1]) {
-      const ranked = candidates
-        .filter((c) => c.end >= minWords && c.chars * perChar <= cap * 1.25)
-        .sort((a, b) => b.rank - a.rank || b.end - a.end);
-      for (const c of ranked) {
-        const head = await this.unit(words.slice(0, c.end).join(' '), lang);
-        if (!head || head.tokens.length > cap) continue;
-        const rest = words.slice(c.end).join(' ');
-        return { head, rest };
+    // Passes, each stricter than the next: a real phrase (enough words, not ending on "the" and
+    // the like), then two words, then anything. Within a pass the best boundary wins among the
+    // cuts at least half as long as the longest that fits, so a comma after three words does
+    // not beat a preposition after twelve by much more than it should; ties go to the longer.
+    const rejected = new Set<number>();
+    for (const [minWords, minRank] of [[FIRST_CHUNK_MIN_WORDS, 1], [2, 1], [1, 0]] as const) {
+      for (;;) {
+        const fits = candidates.filter((c) => c.end >= minWords && c.rank >= minRank && !rejected.has(c.end) && c.chars * perChar <= cap * 1.1);
+        if (!fits.length) break;
+        const longest = Math.max(...fits.map((c) => c.chars));
+        const best = fits.filter((c) => c.chars >= longest / 2).sort((a, b) => b.rank - a.rank || b.end - a.end)[0]!;
+        const head = await this.unit(words.slice(0, best.end).join(' '), lang);
+        if (!head || head.tokens.length > cap) {
+          rejected.add(best.end);
+          continue;
+        }
+        return { head, rest: words.slice(best.end).join(' ') };
       }
     }
     return null;
