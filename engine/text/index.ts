@@ -209,12 +209,12 @@ class FrontEnd implements TextFrontEnd {
       chars += (i ? 1 : 0) + words[i]!.length;
       candidates.push({ end: i + 1, rank: boundaryRank(words[i]!, words[i + 1]!), chars });
     }
-    // Passes, each stricter than the next: a real phrase (enough words, not ending on "the" and
-    // the like), then two words, then anything. Within a pass the best boundary wins among the
+    // Passes, each looser than the one before: a real phrase (enough words, not ending on "the"
+    // and the like), then two words, then one, then anything (caps far below the default). Within a pass the best boundary wins among the
     // cuts at least half as long as the longest that fits, so a comma after three words does
     // not beat a preposition after twelve by much more than it should; ties go to the longer.
     const rejected = new Set<number>();
-    for (const [minWords, minRank] of [[FIRST_CHUNK_MIN_WORDS, 1], [2, 1], [1, 0]] as const) {
+    for (const [minWords, minRank] of [[FIRST_CHUNK_MIN_WORDS, 1], [2, 1], [1, 1], [1, 0]] as const) {
       for (;;) {
         const fits = candidates.filter((c) => c.end >= minWords && c.rank >= minRank && !rejected.has(c.end) && c.chars * perChar <= cap * 1.1);
         if (!fits.length) break;
