@@ -8,7 +8,16 @@ import { Vocab, type Log } from './vocab.js';
 import { MAX_CHUNK_TOKENS, type Lang } from '../../protocol/constants.js';
 
 export interface PreparedChunk { index: number; text: string; phonemes: string; tokens: number[] }
-export interface ChunkOptions { maxTokens?: number; firstChunkTokens?: number; targetTokens?: number }
+export interface ChunkOptions {
+  maxTokens?: number;
+  firstChunkTokens?: number;
+  targetTokens?: number;
+  /**
+   * Chunk k (k ≥ 1) is packed towards min(targetTokens, firstChunkTokens × growth^k), so each
+   * chunk is synthesized while the one before it plays (default CHUNK_GROWTH; Infinity: off).
+   */
+  growth?: number;
+}
 export interface TextFrontEnd {
   phonemize(text: string, lang: Lang): Promise<string>;
   /** Every chunk at once: collects chunks(). */
@@ -19,6 +28,8 @@ export interface TextFrontEnd {
 export type { Lang };
 export const DEFAULT_FIRST_CHUNK_TOKENS = 80;
 export const DEFAULT_TARGET_TOKENS = 200;
+/** How much longer each chunk may be than the one before, up to the target (see ChunkOptions.growth). */
+export const CHUNK_GROWTH = 3;
 
 interface Unit { text: string; phonemes: string; tokens: number[] }
 
@@ -120,6 +131,11 @@ class FrontEnd implements TextFrontEnd {
     const max = Math.max(1, Math.min(MAX_CHUNK_TOKENS, Math.floor(opts.maxTokens ?? MAX_CHUNK_TOKENS)));
     const first = Math.max(1, Math.min(max, Math.floor(opts.firstChunkTokens ?? DEFAULT_FIRST_CHUNK_TOKENS)));
     const target = Math.max(1, Math.min(max, Math.floor(opts.targetTokens ?? DEFAULT_TARGET_TOKENS)));
+    const growth = Math.max(1, opts.growth ?? CHUNK_GROWTH);
+    const budget = (k: number): number => Math.min(target, Math.max(1, Math.floor(first * growth ** k)));
+    // Units for the chunk being filled: while the chunks still grow, a sentence longer than the
+    // budget is split (at clauses, else words) to fit it; after that, only beyond 510 tokens.
+    const limit = (): number => (budget(index) < target ? budget(index) : max);
     this.engine(lang); // an unsupported language fails before anything is yielded
     let index = 0;
     let cur: Unit[] = [];
@@ -157,14 +173,14 @@ class FrontEnd implements TextFrontEnd {
         // Something short is waiting and this sentence does not fit beside it: the sentence
         // end is the best boundary there is.
         yield flush()!;
-        for (const u of await this.fit(sentence, lang, max)) yield* this.pack(u, () => cur, add, flush, () => curTokens, target, max);
+        for (const u of await this.fit(sentence, lang, limit())) yield* this.pack(u, () => cur, add, flush, () => curTokens, budget(index), max);
         break;
       }
       const cut = await this.firstCut(sentence, whole, lang, first);
       if (cut) {
         add(cut.head);
         yield flush()!;
-        if (cut.rest) for (const u of await this.fit(cut.rest, lang, max)) yield* this.pack(u, () => cur, add, flush, () => curTokens, target, max);
+        if (cut.rest) for (const u of await this.fit(cut.rest, lang, limit())) yield* this.pack(u, () => cur, add, flush, () => curTokens, budget(index), max);
       } else {
         // No word boundary under the cap (one enormous word): the old packing on cap-sized units.
         for (const u of await this.fit(sentence, lang, first)) {
@@ -173,12 +189,12 @@ class FrontEnd implements TextFrontEnd {
             if (cur.length && j > first) yield flush()!;
             add(u);
             if (index === 0 && curTokens >= first) yield flush()!;
-          } else yield* this.pack(u, () => cur, add, flush, () => curTokens, target, max);
+          } else yield* this.pack(u, () => cur, add, flush, () => curTokens, budget(index), max);
         }
       }
     }
     for (; s < sentences.length; s++) {
-      for (const u of await this.fit(sentences[s]!, lang, max)) yield* this.pack(u, () => cur, add, flush, () => curTokens, target, max);
+      for (const u of await this.fit(sentences[s]!, lang, limit())) yield* this.pack(u, () => cur, add, flush, () => curTokens, budget(index), max);
     }
     const last = flush();
     if (last) yield last;

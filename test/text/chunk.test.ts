@@ -175,3 +175,16 @@ test('chunks() hands out chunk 0 before reading the rest of a long text', async 
   console.log(`chunk 0 after ${firstMs.toFixed(1)} ms, all ${n} chunks after ${allMs.toFixed(0)} ms`);
   assert.ok(firstMs < allMs);
 });
+
+test('chunks grow from the short first one towards the target, by at most the growth factor', async () => {
+  const fe = await frontEnd();
+  const ramp = await fe.chunk(LONG, 'en-us', { firstChunkTokens: 40, targetTokens: 200, growth: 3 });
+  assert.ok(ramp[0]!.tokens.length <= 40);
+  assert.ok(ramp[1]!.tokens.length <= 120, `chunk 1: ${ramp[1]!.tokens.length}`);
+  // From chunk 2 on, the usual packing (a single sentence may pass the target, never 510).
+  checkBounds(ramp, MAX_CHUNK_TOKENS);
+  const flat = await fe.chunk(LONG, 'en-us', { firstChunkTokens: 40, targetTokens: 200, growth: Infinity });
+  assert.ok(flat[1]!.tokens.length > 120, `without growth chunk 1 packs to the target (${flat[1]!.tokens.length})`);
+  assert.deepEqual(flat[0], ramp[0]);
+  assert.deepEqual(flat.flatMap((c) => words(c.text)), ramp.flatMap((c) => words(c.text)));
+});
