@@ -123,6 +123,12 @@ test('/plan sends chunk 0 long before a book-length plan is done, and /infer spe
   // About 5,000 words: the bench paragraphs over and over, as paragraphs.
   const book = Array.from({ length: 12 }, () => BENCH_PARAGRAPHS.join('\n\n')).join('\n\n');
   assert.ok(book.split(/\s+/).length > 4800);
+  // A plan waits for the chunk in flight (an earlier test's, cancelled at its boundary): time it from idle.
+  for (;;) {
+    const h = (await getJson<EngineHealth>(engine.port, '/health')).body;
+    if (h.current === null && h.activeRequests === 0) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
   const t0 = performance.now();
   let firstMs = 0;
   const r = await plan(engine.port, { text: book, voice: 'af_heart' }, (f) => {
