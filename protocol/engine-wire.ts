@@ -3,7 +3,9 @@
 //
 //   POST /plan         PlanRequest (JSON)        ->  200, frames: PLAN per chunk as the front end
 //                      produces it (the first one before the rest of the text is read), then
-//                      PLANNED (or ERROR). The gateway plans a request once, on one engine.
+//                      PLANNED (or ERROR), with HEARTBEAT while it works (a plan step can wait for
+//                      the chunk in flight on the inference thread). The gateway plans a request
+//                      once, on one engine.
 //   POST /infer        InferRequest (JSON)       ->  200, frames: CHUNK, AUDIO per chunk given
 //                      (token ids in, audio out: no text, so every engine speaks the same plan)
 //                      with HEARTBEAT while working, then END (or ERROR).

@@ -3,12 +3,15 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { FrameKind, type EngineHealth, type Frame } from '../../protocol/engine-wire.js';
-import { getJson, startEngine, synthesize, type EngineProcess } from '../support/engine-process.js';
+import { getJson, infer, plan, startEngine, synthesize, type EngineProcess } from '../support/engine-process.js';
 import { listVoiceNames } from '../../engine/voices.js';
 import { modelsDir } from '../support/paths.js';
 import { existsSync } from 'node:fs';
 import { SAMPLE_RATE } from '../../protocol/constants.js';
 import { modelFiles } from '../../models/paths.js';
+import { MODEL_FILE, manifestEntry } from '../../models/manifest.js';
+import { planDigest } from '../../protocol/engine-wire.js';
+import { PARAGRAPHS as BENCH_PARAGRAPHS } from '../../bench/texts.js';
 
 let engine: EngineProcess;
 before(async () => {
@@ -114,4 +117,39 @@ test('/health answers quickly while a long chunk is being synthesized', async ()
   await running;
   // Generous bound: the point is that it is not blocked for the length of a chunk (seconds).
   assert.ok(Math.max(...times) < 500, `health took ${times.map((t) => t.toFixed(1)).join(', ')} ms`);
+});
+
+test('/plan sends chunk 0 long before a book-length plan is done, and /infer speaks the plan', async () => {
+  // About 5,000 words: the bench paragraphs over and over, as paragraphs.
+  const book = Array.from({ length: 12 }, () => BENCH_PARAGRAPHS.join('\n\n')).join('\n\n');
+  assert.ok(book.split(/\s+/).length > 4800);
+  // A plan waits for the chunk in flight (an earlier test's, cancelled at its boundary): time it from idle.
+  for (;;) {
+    const h = (await getJson<EngineHealth>(engine.port, '/health')).body;
+    if (h.current === null && h.activeRequests === 0) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const t0 = performance.now();
+  let firstMs = 0;
+  const r = await plan(engine.port, { text: book, voice: 'af_heart' }, (f) => {
+    if (f.kind === FrameKind.PLAN && f.chunk === 0) firstMs = performance.now() - t0;
+  });
+  const totalMs = performance.now() - t0;
+  const ps = r.frames.filter((f): f is Extract<Frame, { kind: 6 }> => f.kind === FrameKind.PLAN);
+  const fin = r.frames.find((f): f is Extract<Frame, { kind: 7 }> => f.kind === FrameKind.PLANNED);
+  assert.ok(fin, 'PLANNED');
+  assert.equal(fin.digest, planDigest(ps.map((p) => ({ index: p.chunk, tokens: p.tokens }))));
+  console.log(`/plan of ${book.split(/\s+/).length} words: first PLAN frame after ${firstMs.toFixed(0)} ms, PLANNED after ${totalMs.toFixed(0)} ms (${ps.length} chunks)`);
+  assert.ok(ps.length > 50, `${ps.length} chunks`);
+  assert.ok(firstMs > 0 && firstMs < totalMs, 'chunk 0 arrives before the plan is done');
+  // The first two planned chunks, spoken through /infer, sound like speech.
+  const a = await infer(engine.port, { voice: 'af_heart', chunks: ps.slice(0, 2).map((p) => ({ index: p.chunk, tokens: p.tokens })) });
+  assert.equal(a.frames.at(-1)?.kind, FrameKind.END);
+  assert.deepEqual(audio(a.frames).map((c) => c.chunk), [0, 1]);
+  assert.ok(seconds(a.frames) > 1 && rms(a.frames) > 0.01, `${seconds(a.frames)} s, rms ${rms(a.frames)}`);
+});
+
+test('/health names the model by the manifest\'s SHA-256', async () => {
+  const h = await getJson<EngineHealth>(engine.port, '/health');
+  assert.equal(h.body.modelSha256, manifestEntry(MODEL_FILE)!.sha256);
 });

@@ -92,3 +92,99 @@ test('odd input never throws and never yields an empty or oversized chunk', asyn
     }
   }
 });
+
+// ---- the incremental front end and the first chunk ------------------------------------------
+
+const CHAT = [
+  'Every morning the harbor wakes before the town does. Fishing boats slide out past the breakwater while the gulls argue.',
+  'When the storm finally passed, the neighbors came outside to look at the damage. A few branches had fallen across the road.',
+  'Sure! Here is what I would do: first, back up the database, then run the migration on a copy.',
+  'The recipe looks simple, but the order matters.',
+  'Hi. Yes.',
+  'Trains into the city were running about ten minutes late this evening because of work on the signals near the river bridge.',
+];
+
+async function collect(gen: AsyncGenerator<PreparedChunk>): Promise<PreparedChunk[]> {
+  const out: PreparedChunk[] = [];
+  for await (const c of gen) out.push(c);
+  return out;
+}
+
+test('chunks() yields exactly what chunk() returns, for every option set', async () => {
+  const fe = await frontEnd();
+  for (const text of [LONG, ...CHAT]) {
+    for (const opts of [{}, { firstChunkTokens: 20 }, { firstChunkTokens: 80, targetTokens: 250 }, { maxTokens: 64, firstChunkTokens: 30, targetTokens: 50 }]) {
+      assert.deepEqual(await collect(fe.chunks(text, 'en-us', opts)), await fe.chunk(text, 'en-us', opts), `${text.slice(0, 30)} ${JSON.stringify(opts)}`);
+    }
+  }
+});
+
+test('the first chunk ends at the best natural boundary under the cap, never mid-word', async () => {
+  const fe = await frontEnd();
+  // A first sentence that fits is chunk 0 whole.
+  assert.equal((await fe.chunk(CHAT[3]!, 'en-us', { firstChunkTokens: 60 }))[0]!.text, 'The recipe looks simple, but the order matters.');
+  // Clause punctuation beats a longer cut at a plain word.
+  assert.equal((await fe.chunk(CHAT[1]!, 'en-us', { firstChunkTokens: 40 }))[0]!.text, 'When the storm finally passed,');
+  assert.equal((await fe.chunk(CHAT[3]!, 'en-us', { firstChunkTokens: 30 }))[0]!.text, 'The recipe looks simple,');
+  // No punctuation in reach: the phrase boundary before a conjunction or preposition.
+  assert.equal((await fe.chunk(CHAT[0]!, 'en-us', { firstChunkTokens: 40 }))[0]!.text, 'Every morning the harbor wakes');
+  assert.equal((await fe.chunk(CHAT[5]!, 'en-us', { firstChunkTokens: 40 }))[0]!.text, 'Trains into the city were running');
+  // A first sentence too short to stand alone takes the next ones that fit.
+  assert.equal((await fe.chunk('Hi. Yes. I can help with that today.', 'en-us', { firstChunkTokens: 40 }))[0]!.text, 'Hi. Yes. I can help with that today.');
+  // Whatever the cap: whole words, at most the cap, at least two words when cut inside a sentence,
+  // never ending on an article or the like, and the words of all chunks are the text's, in order.
+  for (const text of [...CHAT, PARAGRAPH]) {
+    const norm = words(normalizeText(text, 'en-us'));
+    for (const cap of [25, 30, 35, 40, 50, 60, 80]) {
+      const chunks = await fe.chunk(text, 'en-us', { firstChunkTokens: cap });
+      const first = chunks[0]!;
+      const w = words(first.text);
+      assert.ok(first.tokens.length <= cap, `${first.tokens.length} > ${cap}: ${first.text}`);
+      assert.deepEqual(w, norm.slice(0, w.length), 'chunk 0 is a word-aligned prefix');
+      assert.deepEqual(chunks.flatMap((c) => words(c.text)), norm);
+      // (A whole short sentence, "Sure!", is a natural end: only a cut inside a sentence needs words.)
+      if (norm.length >= 3) assert.ok(w.length >= 2 || /[.!?]$/.test(first.text), `cap ${cap}: "${first.text}"`);
+      assert.ok(!/^(the|a|an|of|to|my|your|their)$/i.test(w.at(-1)!), `cap ${cap}: "${first.text}" ends on a dangling word`);
+    }
+  }
+});
+
+test('the first chunk does not depend on what follows the first sentence, and the cut is deterministic', async () => {
+  const fe = await frontEnd();
+  const head = 'When the storm finally passed, the neighbors came outside to look at the damage.';
+  const a = await fe.chunk(`${head} ${PARAGRAPH}`, 'en-us', { firstChunkTokens: 40 });
+  const b = await fe.chunk(`${head} Short.`, 'en-us', { firstChunkTokens: 40 });
+  assert.deepEqual(a[0], b[0]);
+  const fresh = await createTextFrontEnd({ modelsDir });
+  for (const cap of [25, 40]) assert.deepEqual(await fresh.chunk(LONG, 'en-us', { firstChunkTokens: cap }), await fe.chunk(LONG, 'en-us', { firstChunkTokens: cap }));
+});
+
+test('chunks() hands out chunk 0 before reading the rest of a long text', async () => {
+  const fe = await frontEnd();
+  // Timings printed for the record; the only assertion is an ordering that cannot flake.
+  const book = Array.from({ length: 200 }, () => PARAGRAPH).join('\n\n');
+  const gen = fe.chunks(book, 'en-us');
+  const t0 = performance.now();
+  const first = await gen.next();
+  const firstMs = performance.now() - t0;
+  assert.equal(first.value?.index, 0);
+  let n = 1;
+  for await (const _ of gen) n++;
+  const allMs = performance.now() - t0;
+  assert.ok(n > 100, `${n} chunks`);
+  console.log(`chunk 0 after ${firstMs.toFixed(1)} ms, all ${n} chunks after ${allMs.toFixed(0)} ms`);
+  assert.ok(firstMs < allMs);
+});
+
+test('chunks grow from the short first one towards the target, by at most the growth factor', async () => {
+  const fe = await frontEnd();
+  const ramp = await fe.chunk(LONG, 'en-us', { firstChunkTokens: 40, targetTokens: 200, growth: 3 });
+  assert.ok(ramp[0]!.tokens.length <= 40);
+  assert.ok(ramp[1]!.tokens.length <= 120, `chunk 1: ${ramp[1]!.tokens.length}`);
+  // From chunk 2 on, the usual packing (a single sentence may pass the target, never 510).
+  checkBounds(ramp, MAX_CHUNK_TOKENS);
+  const flat = await fe.chunk(LONG, 'en-us', { firstChunkTokens: 40, targetTokens: 200, growth: Infinity });
+  assert.ok(flat[1]!.tokens.length > 120, `without growth chunk 1 packs to the target (${flat[1]!.tokens.length})`);
+  assert.deepEqual(flat[0], ramp[0]);
+  assert.deepEqual(flat.flatMap((c) => words(c.text)), ramp.flatMap((c) => words(c.text)));
+});
