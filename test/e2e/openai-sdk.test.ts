@@ -26,7 +26,7 @@ const TEXTS = [
   'The library closes early on Fridays, so return your books before noon today.',
   'At the end of the pier an old man sold maps of islands that did not exist.',
   'The committee met three times in March, argued about the budget, and finally agreed to meet again.',
-  'When the power failed, the whole street gathered outside, sharing candles and stories, and nobody looked at a screen.',
+  'When the power failed, the whole street gathered outside, sharing candles and stories, and nobody looked at a screen until the lights came back after midnight.',
 ];
 const FORMAT_TEXT = 'Every format should carry exactly the same words.';
 const ABORT_TEXT = 'This request will be abandoned by its client long before the speech is finished, '
