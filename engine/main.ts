@@ -55,6 +55,8 @@ const server = new EngineServer({
   maxActive: config.maxActive,
   heartbeatMs: config.heartbeatMs,
   maxBodyBytes: config.maxBodyBytes,
+  maxTextChars: config.maxTextChars,
+  token: config.token,
   log,
 });
 
