@@ -75,6 +75,8 @@ const server = new EngineServer({
   maxBodyBytes: config.maxBodyBytes,
   maxTokenId: Vocab.load(config.modelsDir).maxId(),
   modelSha256: () => modelSha256,
+  maxTextChars: config.maxTextChars,
+  token: config.token,
   log,
 });
 

@@ -2,6 +2,7 @@
 // frames, /health and /voices answer from this thread while the inference thread works.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { encodeAudio, encodeChunkStart, encodeEnd, encodeError, encodeHeartbeat, encodePlan, encodePlanned, MAX_INFER_CHUNKS, planDigest, type EngineError, type EngineHealth, type InferRequest, type PlannedChunk, type PlanRequest, type SynthesizeRequest } from '../protocol/engine-wire.js';
+import { engineAuthCheck, requireEngineAuth } from './auth.js';
 import { ChunkScheduler, type ChunkJob, type JobChunk } from './scheduler.js';
 import { EngineJobError, type SynthThread, type ThreadInfo } from './synth-thread.js';
 import { parseVoiceSpec, voiceInfo, voiceLang, VoiceError, type VoicePart } from './voices.js';
@@ -21,6 +22,10 @@ export interface EngineServerOptions {
   maxTokenId: number;
   /** SHA-256 of the model file, once known (the engine is marked ready only after). */
   modelSha256?: () => string | undefined;
+  /** Longest text accepted, in characters (the gateway's MAX_INPUT_CHARS). */
+  maxTextChars?: number;
+  /** When set, every route requires `Authorization: Bearer <token>` (engine/auth.ts). */
+  token?: string;
   log: (level: 'debug' | 'info' | 'warn' | 'error', msg: string) => void;
 }
 
@@ -38,7 +43,9 @@ export class EngineServer {
   constructor(private readonly opts: EngineServerOptions) {
     this.scheduler = new ChunkScheduler((job, chunk) =>
       opts.thread.infer(job.id, chunk.index, chunk.tokens, (job as SpeechJob).voice, (job as SpeechJob).speed));
+    const authorized = engineAuthCheck(opts.token);
     this.http = createServer((req, res) => {
+      if (!requireEngineAuth(authorized, req, res)) return;
       this.route(req, res).catch((err) => {
         opts.log('error', `engine request failed: ${(err as Error).stack}`);
         if (!res.headersSent) sendJson(res, 500, { code: 'internal', message: 'internal error' });
@@ -225,6 +232,7 @@ export class EngineServer {
 
   private checkText(text: unknown): EngineError | null {
     if (typeof text !== 'string' || text.trim() === '') return { code: 'invalid_text', message: 'text must be a non-empty string', param: 'text' };
+    if (this.opts.maxTextChars !== undefined && text.length > this.opts.maxTextChars) return { code: 'invalid_text', message: `text is longer than ${this.opts.maxTextChars} characters`, param: 'text' };
     if (text.includes('\0')) return { code: 'invalid_text', message: 'text must not contain NUL', param: 'text' };
     return null;
   }
@@ -292,8 +300,8 @@ export class EngineServer {
     if (this.info === null) return { code: 'not_ready', message: 'engine is still loading' };
     if (this.scheduler.size >= this.opts.maxActive) return { code: 'overloaded', message: 'engine is at its request limit' };
     if (typeof b !== 'object' || b === null) return { code: 'invalid_request', message: 'body must be a JSON object' };
-    if (typeof b.text !== 'string' || b.text.trim() === '') return { code: 'invalid_text', message: 'text must be a non-empty string', param: 'text' };
-    if (b.text.includes('\0')) return { code: 'invalid_text', message: 'text must not contain NUL', param: 'text' };
+    const badText = this.checkText(b.text);
+    if (badText) return badText;
     // A trust boundary: whatever the gateway checked, the spec is parsed here once and the
     // parts travel with the job, so no chunk parses it again.
     let parts;

@@ -17,6 +17,7 @@ import { createLogger } from './log.js';
 import { createMetrics } from './metrics.js';
 import { listVoiceNames } from '../engine/voices.js';
 import { checkVoiceMap } from './http/voice-map.js';
+import { createShutdown, EXIT_CRASH, installCrashHandlers } from './shutdown.js';
 import { join } from 'node:path';
 
 async function main(): Promise<void> {
@@ -61,7 +62,7 @@ async function main(): Promise<void> {
   const supervisor = new Supervisor({
     config: supervision,
     engineMain: fileURLToPath(new URL('../engine/main.js', import.meta.url)),
-    engineEnv: { KOKORO_MODELS_DIR: modelsDir },
+    engineEnv: { KOKORO_MODELS_DIR: modelsDir, MAX_INPUT_CHARS: String(config.maxInputChars) },
     metrics,
     log,
   });
@@ -84,9 +85,11 @@ async function main(): Promise<void> {
     ready: () => supervisor.readyCount() > 0,
     engines: () => supervisor.rows(),
     engineOrigin: (id) => supervisor.origin(id),
+    engineToken: (id) => supervisor.engineToken(id),
     logger,
   });
 
+  stop = createShutdown({ app, encoders, supervisor, drainMs: supervision.drainMs, log: logger, exit: (code) => process.exit(code) });
   supervisor.start();
   await app.listen({ port: config.port, host: config.host });
   logger.info({ port: config.port, host: config.host, engines: supervision.slots.map((s) => `${s.id}:${s.device}x${s.threads}`) }, 'gateway listening');
@@ -101,36 +104,19 @@ async function main(): Promise<void> {
   supervisor.on('change', announce);
   announce();
 
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal, drainMs: supervision.drainMs }, 'shutting down: draining in-flight requests');
-    const drained = app.close().then(() => true);
-    // Keep-alive connections that finish a request during the drain go idle and would hold
-    // close() until DRAIN_MS: close each as soon as it is idle.
-    const reaper = setInterval(() => app.server.closeIdleConnections(), 100);
-    const timedOut = new Promise<boolean>((r) => setTimeout(() => r(false), supervision.drainMs).unref());
-    if (!(await Promise.race([drained, timedOut]))) {
-      logger.warn('drain limit reached; closing remaining requests');
-      app.server.closeAllConnections();
-    }
-    clearInterval(reaper);
-    await encoders.close();
-    await supervisor.stop();
-    logger.info('stopped');
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  // gateway/shutdown.ts: stop accepting, drain up to DRAIN_MS, close encoders, stop engines.
+  process.on('SIGTERM', () => void stop?.('SIGTERM'));
+  process.on('SIGINT', () => void stop?.('SIGINT'));
 }
 
-// One bad socket or callback must not take every request down with it.
-process.on('uncaughtException', (err) => {
-  process.stderr.write(`${JSON.stringify({ level: 'error', msg: 'uncaught exception', err: err.stack })}\n`);
-});
-process.on('unhandledRejection', (err) => {
-  process.stderr.write(`${JSON.stringify({ level: 'error', msg: 'unhandled rejection', err: (err as Error)?.stack ?? String(err) })}\n`);
+// The shutdown path, once the gateway is built (set in main()).
+let stop: ((reason: string, code?: number) => Promise<void>) | undefined;
+// An uncaught exception leaves the process in an unknown state: log it, stop accepting, drain
+// what is in flight, stop the engines and exit EXIT_CRASH (70) so pm2 or Kubernetes starts a
+// clean one. Before the gateway is built there is nothing to drain: exit at once.
+installCrashHandlers(process, (line) => process.stderr.write(line), (kind) => {
+  if (stop) void stop(kind, EXIT_CRASH);
+  else process.exit(EXIT_CRASH);
 });
 
 main().catch((err) => {

@@ -90,6 +90,7 @@ export type EngineErrorCode =
   | 'not_ready'
   | 'overloaded'
   | 'inference_failed'
+  | 'unauthorized'
   | 'internal';
 
 export interface EngineError {

@@ -49,6 +49,15 @@ const apiKey: Parser<string> = {
   },
 };
 
+/** A shared engine secret: a Bearer-safe string long enough not to be guessed. */
+const engineToken: Parser<string> = {
+  accepts: 'printable ASCII without spaces, at least 16 characters',
+  parse(raw) {
+    if (!/^[\x21-\x7e]{16,}$/.test(raw)) throw new Error('must be at least 16 printable ASCII characters without spaces');
+    return raw;
+  },
+};
+
 const device: Parser<string> = {
   accepts: '`cpu` or `cuda:N`',
   parse(raw) {
@@ -71,7 +80,7 @@ export const SCHEMA = {
   // HTTP front
   PORT: fixed({ parser: int(0, 65535), readers: G, default: 8880, doc: 'Where the gateway listens (0 = any free port).' }),
   HOST: fixed({ parser: text('address'), readers: G, default: '0.0.0.0', doc: 'The address the gateway binds.' }),
-  MAX_INPUT_CHARS: fixed({ parser: int(1, 10_000_000), readers: G, default: 100_000, doc: 'Longest `input` accepted, in characters; longer books should be split by the client.' }),
+  MAX_INPUT_CHARS: fixed({ parser: int(1, 10_000_000), readers: GE, default: 100_000, doc: 'Longest `input` accepted, in characters; longer books should be split by the client. Engines refuse longer text too (the gateway passes its value to the engines it forks; set it on remote engines).' }),
   BODY_LIMIT_BYTES: fixed({
     parser: int(1024, 1 << 30), readers: G,
     // Worst case JSON: every character escaped as \uXXXX (6 bytes), plus room for the other fields.
@@ -102,6 +111,9 @@ export const SCHEMA = {
   ENGINES_PER_GPU: fixed({ parser: int(1, 64), readers: G, default: 1, doc: 'Engines started per GPU.' }),
   ENGINE_THREADS: optional({ parser: int(1, 1024), readers: GE, defaultDoc: 'gateway: cores / engines (1 per GPU engine); a lone engine: all cores', doc: 'Intra-op threads per engine.' }),
   ENGINE_URLS: fixed({ parser: list(url(true), 'http(s) URLs'), readers: G, default: [], defaultDoc: '—', doc: 'Remote engine base URLs (same protocol, health checks and retries).' }),
+  ENGINE_TOKEN: optional({ parser: engineToken, readers: GE, secret: true, defaultDoc: '—', doc: 'The shared secret between a gateway and its remote engines (`ENGINE_URLS`): the gateway sends it as a Bearer token, an engine requires it on every route. Forked local engines never use it: each gateway boot makes a random token for them. Required for an engine bound to a non-loopback `ENGINE_HOST` and for non-loopback `ENGINE_URLS`.' }),
+  ENGINE_TOKEN_FILE: optional({ parser: text('file path'), readers: GE, defaultDoc: '—', doc: 'A file holding `ENGINE_TOKEN` (first line; e.g. a mounted Secret); unreadable = start-up fails. Set one of the two.' }),
+  ENGINE_ALLOW_HTTP: fixed({ parser: bool(), readers: G, default: false, doc: 'Allow plain `http://` `ENGINE_URLS` that are not loopback (the token then crosses the network in clear text); by default remote engines must be `https://` (e.g. behind a TLS proxy or a service mesh).' }),
   ENGINE_MAX_INFLIGHT: optional({ parser: int(1, 1024), readers: G, defaultDoc: 'cpu 2, gpu 8, remote 4', doc: 'Requests routed to one engine at once; the engine interleaves them chunk by chunk. A 1-thread CPU engine runs ~3× realtime, so two streams each stay ahead of playback.' }),
 
   CHUNK_SLOTS: optional({ parser: int(1, 64), readers: G, defaultDoc: 'cpu 1, gpu 4, remote 2', doc: 'Chunks (`/infer` calls) one engine runs at once. On CPU a second chunk would only queue behind the first and delay another request\'s first chunk.' }),

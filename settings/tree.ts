@@ -85,6 +85,8 @@ export interface SupervisionConfig {
   engineWaitMs: number;
   /** SIGTERM: how long in-flight requests may take to finish. */
   drainMs: number;
+  /** ENGINE_TOKEN / ENGINE_TOKEN_FILE: the Bearer secret sent to remote engines (local ones get a per-boot token). */
+  remoteEngineToken?: string;
 }
 
 /** The chunk layer (gateway/chunks): parallel chunks and the chunk cache. */
@@ -148,6 +150,10 @@ export interface EngineConfig {
   maxActive: number;
   heartbeatMs: number;
   maxBodyBytes: number;
+  /** MAX_INPUT_CHARS: longest text accepted (the gateway passes its own value to forked engines). */
+  maxTextChars: number;
+  /** ENGINE_TOKEN / ENGINE_TOKEN_FILE: when set, every route requires `Authorization: Bearer <token>`. */
+  token?: string;
   upgradeLib: string;
   /** ENGINE_DEBUG: write debug log lines. */
   debug: boolean;
@@ -181,6 +187,39 @@ function readKeyFile(file: string): string[] {
   return keys;
 }
 
+/** ENGINE_TOKEN, else the first line of ENGINE_TOKEN_FILE; both set is a mistake. */
+function engineTokenFrom(v: Pick<Values, 'ENGINE_TOKEN' | 'ENGINE_TOKEN_FILE'>): string | undefined {
+  if (v.ENGINE_TOKEN !== undefined && v.ENGINE_TOKEN_FILE !== undefined) throw new SettingsError(['ENGINE_TOKEN and ENGINE_TOKEN_FILE are both set: set one']);
+  if (v.ENGINE_TOKEN_FILE === undefined) return v.ENGINE_TOKEN;
+  let content: string;
+  try {
+    content = readFileSync(v.ENGINE_TOKEN_FILE, 'utf8');
+  } catch (e) {
+    throw new SettingsError([`ENGINE_TOKEN_FILE cannot be read: ${(e as NodeJS.ErrnoException).code ?? 'error'}`]);
+  }
+  const token = content.split(/\r?\n/).map((l) => l.trim()).find((l) => l.length > 0) ?? '';
+  if (!/^[\x21-\x7e]{16,}$/.test(token)) throw new SettingsError(['ENGINE_TOKEN_FILE: the token must be at least 16 printable ASCII characters without spaces']);
+  return token;
+}
+
+/** 127.0.0.0/8, ::1 and localhost: only this machine can connect. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === '::ffff:127.0.0.1';
+}
+
+/** Remote engines: a secret unless on loopback, and https unless on loopback or ENGINE_ALLOW_HTTP. */
+function checkEngineUrls(urls: readonly string[], token: string | undefined, allowHttp: boolean): void {
+  const problems: string[] = [];
+  for (const origin of urls) {
+    const u = new URL(origin);
+    if (isLoopbackHost(u.hostname)) continue;
+    if (!token) problems.push(`ENGINE_URLS: ${origin} is not on this machine: set ENGINE_TOKEN (or ENGINE_TOKEN_FILE) to the secret its engine requires`);
+    if (u.protocol === 'http:' && !allowHttp) problems.push(`ENGINE_URLS: ${origin} would carry the engine token in clear text: use https:// (or set ENGINE_ALLOW_HTTP=1 on a network you trust)`);
+  }
+  if (problems.length > 0) throw new SettingsError(problems);
+}
+
 /** The gateway's whole settings tree, read once from `env`; throws a SettingsError naming every bad variable. */
 export function loadGatewaySettings(env: Env, opts: GatewayLoadOptions = {}): GatewaySettings {
   // Forked engines inherit this environment: check their settings too, so a bad one stops the
@@ -204,6 +243,8 @@ export function loadGatewaySettings(env: Env, opts: GatewayLoadOptions = {}): Ga
   const slots = planSlots(v, detected, opts.cores ?? availableParallelism());
   const capacity = slots.reduce((n, s) => n + s.maxInFlight, 0);
   const apiKeys = [...new Set([...v.API_KEYS, ...(v.API_KEYS_FILE ? readKeyFile(v.API_KEYS_FILE) : [])])];
+  const remoteEngineToken = engineTokenFrom(v);
+  checkEngineUrls(v.ENGINE_URLS, remoteEngineToken, v.ENGINE_ALLOW_HTTP);
   return {
     http: {
       port: v.PORT,
@@ -237,6 +278,7 @@ export function loadGatewaySettings(env: Env, opts: GatewayLoadOptions = {}): Ga
       retryBudgetMin: v.RETRY_BUDGET_MIN,
       engineWaitMs: v.ENGINE_WAIT_MS,
       drainMs: v.DRAIN_MS,
+      ...(remoteEngineToken ? { remoteEngineToken } : {}),
     },
     // By default the global limit equals what the engines take at once, so requests beyond it
     // wait in the admission queue (429 when full or waited too long), not in front of busy engines.
@@ -263,6 +305,10 @@ export function loadEngineSettings(env: Env, opts: { pid?: number; cores?: numbe
   const { values: v } = readSettings(env, 'engine');
   const { dir, cacheDir } = modelsFrom(v);
   const files = modelFiles(dir);
+  const token = engineTokenFrom(v);
+  if (!token && !isLoopbackHost(v.ENGINE_HOST)) {
+    throw new SettingsError([`ENGINE_HOST=${v.ENGINE_HOST} lets other machines connect: set ENGINE_TOKEN (or ENGINE_TOKEN_FILE) so the engine only serves its gateway`]);
+  }
   return {
     id: v.ENGINE_ID ?? `engine-${opts.pid ?? process.pid}`,
     host: v.ENGINE_HOST,
@@ -273,7 +319,10 @@ export function loadEngineSettings(env: Env, opts: { pid?: number; cores?: numbe
     threads: v.ENGINE_THREADS ?? Math.max(1, opts.cores ?? availableParallelism()),
     maxActive: v.ENGINE_MAX_ACTIVE,
     heartbeatMs: v.ENGINE_HEARTBEAT_MS,
-    maxBodyBytes: 8 * 1024 * 1024,
+    // The JSON body of the longest text, every character escaped (\uXXXX), plus the other fields.
+    maxBodyBytes: v.MAX_INPUT_CHARS * 6 + 64 * 1024,
+    maxTextChars: v.MAX_INPUT_CHARS,
+    ...(token ? { token } : {}),
     upgradeLib: files.runtimeLibrary,
     debug: v.ENGINE_DEBUG,
     models: { dir, cacheDir, mirrorUrls: v.KOKORO_MODELS_MIRROR, python: v.KOKORO_PYTHON },

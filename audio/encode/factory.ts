@@ -1,6 +1,7 @@
 // Hands each request its own encoder: a fresh ffmpeg child (from the warm pool when one is
 // ready) for mp3, opus, aac and flac; a JS writer for wav and pcm. Nothing is shared.
 import { randomBytes } from 'node:crypto';
+import { lstatSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FfmpegEncoder } from './ffmpeg-encoder.js';
@@ -25,7 +26,7 @@ export interface EncoderFactoryOptions {
   ffmpegPath?: string;
   /** Idle children per pool key: one number for all, or per key (0 disables). */
   poolSize?: number | Partial<Record<PoolKey, number>>;
-  /** Where non-streaming output files go; default the OS temp directory. */
+  /** Where this process's private folder for non-streaming output files is made; default the OS temp directory (TMPDIR). */
   tmpDir?: string;
 }
 
@@ -39,6 +40,9 @@ export class PooledEncoderFactory implements EncoderFactory {
   private readonly tmpDir: string;
   private readonly pools = new Map<PoolKey, WarmPool>();
   private closed = false;
+
+  /** This process's private (0700) folder for whole-file outputs, made on first use. */
+  private privateDir: string | null = null;
 
   constructor(options: EncoderFactoryOptions = {}) {
     this.ffmpegPath = options.ffmpegPath ?? resolveFfmpeg().path;
@@ -69,12 +73,26 @@ export class PooledEncoderFactory implements EncoderFactory {
   async close(): Promise<void> {
     this.closed = true;
     await Promise.all([...this.pools.values()].map((p) => p.close()));
+    // Idle children are gone; the requests' own files were unlinked when their requests ended.
+    if (this.privateDir) removeAtExit(this.privateDir, true);
+    this.privateDir = null;
+  }
+
+  /**
+   * The private folder (mkdtemp: 0700, a random name), made again when it vanished (a temp
+   * cleaner) or is no longer ours and private; removed by close() and at process exit.
+   */
+  get tempDir(): string {
+    if (this.privateDir && isPrivateDir(this.privateDir)) return this.privateDir;
+    this.privateDir = mkdtempSync(join(this.tmpDir, `${TEMP_PREFIX}${process.pid}-`));
+    removeAtExit(this.privateDir);
+    return this.privateDir;
   }
 
   private spawnFor(key: PoolKey): Promise<FfmpegChild> {
     const [format, file] = key.split(':') as [FfmpegFormat, string | undefined];
     const outputFile = file
-      ? join(this.tmpDir, `${TEMP_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}.${extensionFor(format)}`)
+      ? join(this.tempDir, `${randomBytes(6).toString('hex')}.${extensionFor(format)}`)
       : undefined;
     return spawnFfmpeg({
       binary: this.ffmpegPath,
@@ -84,6 +102,33 @@ export class PooledEncoderFactory implements EncoderFactory {
     });
   }
 }
+
+function isPrivateDir(dir: string): boolean {
+  try {
+    const st = lstatSync(dir);
+    return st.isDirectory() && (st.mode & 0o077) === 0 && st.uid === process.getuid?.();
+  } catch {
+    return false;
+  }
+}
+
+// Private folders of this process, removed at exit (one listener for every factory).
+const exitDirs = new Set<string>();
+function removeAtExit(dir: string, now = false): void {
+  if (now) {
+    exitDirs.delete(dir);
+    rmSync(dir, { recursive: true, force: true });
+    return;
+  }
+  if (!exitListening) {
+    exitListening = true;
+    process.once('exit', () => {
+      for (const d of exitDirs) rmSync(d, { recursive: true, force: true });
+    });
+  }
+  exitDirs.add(dir);
+}
+let exitListening = false;
 
 export function createEncoderFactory(options?: EncoderFactoryOptions): PooledEncoderFactory {
   return new PooledEncoderFactory(options);

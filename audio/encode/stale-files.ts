@@ -1,6 +1,7 @@
-// Temp files are removed by their encoder; only a gateway killed outright leaves some.
-// They are named kokoro-enc-<gateway pid>-*, so those of dead gateways can go at start-up.
-import { readdirSync, unlinkSync } from 'node:fs';
+// Temp files are removed by their encoder, and each gateway's private folder at its exit; only a
+// gateway killed outright leaves some. Folders (and the files of older versions) are named
+// kokoro-enc-<gateway pid>-*, so those of dead gateways can go at start-up.
+import { lstatSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const TEMP_PREFIX = 'kokoro-enc-';
@@ -14,7 +15,7 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-/** Removes encoder temp files left by processes that no longer exist; returns how many. */
+/** Removes encoder temp files and folders left by processes that no longer exist (only our own); returns how many. */
 export function removeStaleTempFiles(dir: string): number {
   let removed = 0;
   let names: string[];
@@ -27,7 +28,10 @@ export function removeStaleTempFiles(dir: string): number {
     const m = new RegExp(`^${TEMP_PREFIX}(\\d+)-`).exec(name);
     if (!m || Number(m[1]) === process.pid || pidAlive(Number(m[1]))) continue;
     try {
-      unlinkSync(join(dir, name));
+      const p = join(dir, name);
+      // Someone else's entry (a shared /tmp): not ours to remove.
+      if (lstatSync(p).uid !== process.getuid?.()) continue;
+      rmSync(p, { recursive: true, force: true });
       removed++;
     } catch {
       // someone else removed it

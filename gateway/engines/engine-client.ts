@@ -2,7 +2,7 @@
 // as they arrive, and two watchdogs on every stream: no bytes at all for `stallMs` (a stopped
 // or wedged process: engines send a heartbeat every second), and one chunk taking longer
 // than `chunkTimeoutMs` (a hung inference, e.g. a stuck GPU).
-import { Pool } from 'undici';
+import { Pool, type Dispatcher } from 'undici';
 import {
   FrameDecoder, FrameKind, type EngineError, type EngineHealth, type Frame, type InferRequest, type PlanRequest,
   type SynthesizeRequest,
@@ -36,11 +36,42 @@ export interface StreamOptions {
   chunkTimeoutMs: number;
 }
 
+export interface EngineClientOptions {
+  connections?: number;
+  /** The engine's Bearer token: sent on every request this client makes (see withAuthorization). */
+  token?: string;
+}
+
+/**
+ * An undici interceptor that adds `Authorization: Bearer <token>` to every request of the
+ * dispatcher it is composed onto, whatever the route: one place, so no call can forget it.
+ */
+export function withAuthorization(token: string): Dispatcher.DispatcherComposeInterceptor {
+  const value = `Bearer ${token}`;
+  return (dispatch) => (opts, handler) => {
+    const h = opts.headers;
+    let headers: Dispatcher.DispatchOptions['headers'];
+    if (Array.isArray(h)) {
+      const kept: string[] = [];
+      for (let i = 0; i + 1 < h.length; i += 2) if (String(h[i]).toLowerCase() !== 'authorization') kept.push(String(h[i]), String(h[i + 1]));
+      headers = [...kept, 'authorization', value];
+    } else {
+      const kept: Record<string, string | string[] | undefined> = {};
+      for (const [k, v] of Object.entries((h ?? {}) as Record<string, string | string[] | undefined>)) if (k.toLowerCase() !== 'authorization') kept[k] = v;
+      headers = { ...kept, authorization: value };
+    }
+    return dispatch({ ...opts, headers }, handler);
+  };
+}
+
 export class EngineClient {
   private readonly pool: Pool;
 
-  constructor(readonly origin: string, connections = 16) {
-    this.pool = new Pool(origin, { connections, keepAliveTimeout: 10_000, connectTimeout: 2_000 });
+  constructor(readonly origin: string, connectionsOrOptions: number | EngineClientOptions = 16) {
+    const o = typeof connectionsOrOptions === 'number' ? { connections: connectionsOrOptions } : connectionsOrOptions;
+    const pool = new Pool(origin, { connections: o.connections ?? 16, keepAliveTimeout: 10_000, connectTimeout: 2_000 });
+    // compose() returns the same pool behind a proxy whose dispatch adds the header.
+    this.pool = o.token ? (pool.compose(withAuthorization(o.token)) as unknown as Pool) : pool;
   }
 
   async health(timeoutMs: number): Promise<EngineHealth> {

@@ -9,6 +9,7 @@
 // counts what is in flight and decides kill/eject. A waiter is woken, and 'capacity' emitted,
 // when an engine becomes ready or a lease comes back, not by polling.
 import cluster, { type Worker } from 'node:cluster';
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { EngineToParent } from '../../protocol/engine-ipc.js';
 import type { GatewayMetrics } from '../metrics.js';
@@ -140,6 +141,8 @@ export interface SupervisorOptions {
   /** Extra environment for every engine (models dir, cache dir). */
   engineEnv: Record<string, string>;
   metrics?: GatewayMetrics;
+  /** The Bearer token of forked engines; default: a random one per supervisor (per gateway boot). */
+  localToken?: string;
   log: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -152,9 +155,12 @@ export class Supervisor extends EventEmitter implements ChunkLender {
   /** Since when no engine has been ready (the start, until one is). */
   private noneReadySince = Date.now();
   private anyReady = false;
+  /** Forked engines require it on every route (ENGINE_TOKEN in their env); never logged. */
+  private readonly localToken: string;
 
   constructor(private readonly opts: SupervisorOptions) {
     super();
+    this.localToken = opts.localToken ?? randomBytes(32).toString('base64url');
     this.setMaxListeners(0);
     this.engines = opts.config.slots.map((s) => new Engine(s, opts.config.restartBaseMs));
   }
@@ -164,7 +170,7 @@ export class Supervisor extends EventEmitter implements ChunkLender {
     for (const e of this.engines) {
       if (e.spec.kind === 'local') this.fork(e);
       else {
-        e.client = new EngineClient(e.spec.url!);
+        e.client = new EngineClient(e.spec.url!, { token: this.opts.config.remoteEngineToken });
         e.startedAt = Date.now();
       }
     }
@@ -184,6 +190,13 @@ export class Supervisor extends EventEmitter implements ChunkLender {
   /** Base URL of a running engine, for the proxied debug endpoints. */
   origin(id: string): string | null {
     return this.engines.find((e) => e.spec.id === id)?.client?.origin ?? null;
+  }
+
+  /** The Bearer token engine `id` requires (the debug proxy adds it), or undefined. */
+  engineToken(id: string): string | undefined {
+    const e = this.engines.find((x) => x.spec.id === id);
+    if (!e) return undefined;
+    return e.spec.kind === 'local' ? this.localToken : this.opts.config.remoteEngineToken;
   }
 
   /** The least-loaded ready engine with room, or null; `avoid` only as a last resort. */
@@ -305,6 +318,9 @@ export class Supervisor extends EventEmitter implements ChunkLender {
       ENGINE_THREADS: String(spec.threads),
       ENGINE_DEVICE: 'cpu',
       ENGINE_HEARTBEAT_MS: String(Math.max(100, Math.min(1000, Math.floor(this.opts.config.stallTimeoutMs / 4)))),
+      // This boot's token, not the remote engines' secret (a blank file setting = unset).
+      ENGINE_TOKEN: this.localToken,
+      ENGINE_TOKEN_FILE: '',
     };
     const gpu = /^cuda:(\d+)$/.exec(spec.device);
     if (gpu) {
@@ -329,7 +345,7 @@ export class Supervisor extends EventEmitter implements ChunkLender {
         origin = `http://${msg.host}:${msg.port}`;
       } else if (msg.type === 'engine-ready') {
         if (!origin) return;
-        e.client = new EngineClient(origin);
+        e.client = new EngineClient(origin, { token: this.localToken });
         e.runtime = msg.runtime;
         e.device = msg.device === 'cpu' && gpu ? `cpu (wanted ${spec.device})` : gpu ? spec.device : msg.device;
         e.lastHealthyAt = Date.now();

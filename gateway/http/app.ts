@@ -33,6 +33,8 @@ export interface AppDeps {
   engines?: () => unknown[];
   /** Base URL of a running engine by id, for the proxied debug endpoints. */
   engineOrigin?: (id: string) => string | null;
+  /** The Bearer token an engine requires, added by the debug proxy. */
+  engineToken?: (id: string) => string | undefined;
   logger?: Logger;
 }
 
@@ -83,7 +85,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   probeRoutes(app, { ready: deps.ready, metrics: deps.metrics, readyRetryAfterSeconds: config.readyRetryAfterSeconds });
   infoRoutes(app, { voices: voices.list, engines: deps.engines });
   webRoutes(app);
-  if (deps.engineOrigin) engineProxyRoutes(app, { engineOrigin: deps.engineOrigin });
+  if (deps.engineOrigin) engineProxyRoutes(app, { engineOrigin: deps.engineOrigin, engineToken: deps.engineToken });
   speechRoutes(app, {
     pipeline: { source: deps.source, admission: deps.admission, encoders: deps.encoders, encoderAttempts: config.encoderAttempts },
     metrics: deps.metrics,

@@ -38,7 +38,7 @@ describe('encoder failure', { timeout: 30_000 }, () => {
       await assert.rejects(result, /ffmpeg/, 'output must error, not end');
       await assert.rejects(encoder.write(second), 'write after the death must reject');
       await waitFor('the child to be gone', () => !processAlive(encoder.pid!));
-      await waitFor('its temp file to be removed', () => readdirSync(dir).length === 0);
+      await waitFor('its temp file to be removed', () => readdirSync(factory.tempDir).length === 0);
     });
   }
 
@@ -61,7 +61,7 @@ describe('encoder failure', { timeout: 30_000 }, () => {
       encoder.destroy();
       await assert.rejects(pending);
       await waitFor(`ffmpeg ${pid} to be gone`, () => !processAlive(pid));
-      await waitFor('its temp file to be removed', () => readdirSync(dir).length === 0);
+      await waitFor('its temp file to be removed', () => readdirSync(factory.tempDir).length === 0);
       await assert.rejects(encoder.write(second));
     });
   }

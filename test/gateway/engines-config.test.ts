@@ -20,7 +20,7 @@ test('auto with GPUs: one engine per GPU (or more on request), pinned', () => {
 });
 
 test('remote engines come from ENGINE_URLS, alone or beside local ones', () => {
-  const slots = planSlots({ ENGINES: '0', ENGINE_URLS: 'http://10.0.0.5:9000/, http://gpu-b:9000' }, [], 2);
+  const slots = planSlots({ ENGINES: '0', ENGINE_URLS: 'http://10.0.0.5:9000/, http://gpu-b:9000', ENGINE_TOKEN: 'a-long-enough-engine-secret', ENGINE_ALLOW_HTTP: '1' }, [], 2);
   assert.deepEqual(slots.map((s) => [s.kind, s.url]), [['remote', 'http://10.0.0.5:9000'], ['remote', 'http://gpu-b:9000']]);
   assert.throws(() => planSlots({ ENGINES: '0' }, [], 2), /no engines/);
   assert.throws(() => planSlots({ ENGINE_URLS: 'not a url' }, [], 2));

@@ -15,6 +15,7 @@ export interface TestAppOptions {
   ready?: boolean;
   engines?: () => unknown[];
   engineOrigin?: (id: string) => string | null;
+  engineToken?: (id: string) => string | undefined;
   /** Real encoders instead of the pass-through fake. */
   encoders?: EncoderFactory;
 }
@@ -36,6 +37,7 @@ export function testApp(o: TestAppOptions = {}) {
     ready: () => ready,
     engines: o.engines,
     engineOrigin: o.engineOrigin,
+    engineToken: o.engineToken,
     logger: pino({ level: 'silent' }),
   });
   return { app, config, source, admission, encoders, metrics, setReady: (r: boolean) => (ready = r) };

@@ -82,7 +82,7 @@ test('defaults computed from other settings and from the engine plan', () => {
   assert.equal(loadGatewaySettings({ MAX_INPUT_CHARS: '1000000' }).http.bodyLimitBytes, 1_000_000 * 6 + 64 * 1024);
   assert.equal(loadGatewaySettings({ MAX_INPUT_CHARS: '1000000', BODY_LIMIT_BYTES: '2048' }).http.bodyLimitBytes, 2048);
   assert.equal(loadGatewaySettings({ ENGINES: '3' }, { cores: 2 }).admission.global, 6);
-  assert.equal(loadGatewaySettings({ ENGINES: '0', ENGINE_URLS: 'http://a:1,http://b:2' }).admission.global, 8);
+  assert.equal(loadGatewaySettings({ ENGINES: '0', ENGINE_URLS: 'https://a:1,https://b:2', ENGINE_TOKEN: 'a-long-enough-engine-secret' }).admission.global, 8);
   const s = loadGatewaySettings({ ENCODER_POOL: '0', ENCODER_POOL_MP3: '3', RETRY_BUDGET_RATIO: '0.5' });
   assert.equal(s.encoders.poolSize.mp3, 3);
   assert.equal(s.encoders.poolSize['mp3:file'], 0);

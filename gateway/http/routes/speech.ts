@@ -1,7 +1,8 @@
 // POST /v1/audio/speech: validation, then the pipeline, then one of three ways out —
 // chunked audio (default), SSE events, or the whole file with Content-Length (stream:false).
 // The status line waits for the first encoded byte, so any failure before it is a proper
-// error response; a failure after it cuts the connection so the client sees truncation.
+// error response; a failure after it cuts the connection so the client sees truncation (SSE:
+// an `error` event, then the end of the stream).
 import { PassThrough } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../api-error.js';
@@ -160,7 +161,12 @@ export function speechRoutes(app: FastifyInstance, opts: SpeechRouteOptions): vo
         out.end();
       },
       (e: unknown) => {
-        // Bytes already went out: cut the connection so the truncation cannot pass as an end.
+        // SSE: an error event (OpenAI's error shape) says the stream failed, then it ends.
+        if (r.sse && !(e instanceof ClientGoneError) && !out.destroyed) {
+          out.end(sseLine({ type: 'error', error: toApiError(e, opts.bodyLimit).toBody().error }));
+          return;
+        }
+        // Audio bytes already went out: cut the connection so the truncation cannot pass as an end.
         out.destroy(e instanceof Error ? e : new Error(String(e)));
       },
     );
