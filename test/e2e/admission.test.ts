@@ -32,6 +32,9 @@ describe('admission: per-format limit, bounded queue, and drain on SIGTERM', { t
       env: {
         LIMIT_FLAC: '1',
         QUEUE_SIZE: '2',
+        // The references are made first: with the chunk cache on, the flac requests would be
+        // served from it at once and never queue.
+        CACHE_MB: '0',
         QUEUE_WAIT_MS: '120000',
         DRAIN_MS: '120000',
         LOG_LEVEL: 'warn',

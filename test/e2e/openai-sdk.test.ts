@@ -89,9 +89,13 @@ describe('official openai SDK against the real gateway', { timeout: 1_200_000 },
     if (LOSSLESS.has(format)) {
       assert.ok(pcmBytes(decoded).equals(pcmBytes(ref)), `${what}: ${decoded.length} samples, the reference has ${ref.length}`);
     } else {
+      // A lossy stream ends on a whole frame: the last one is padded out, and a streamed mp3
+      // (no Xing/LAME header on a pipe to say what to drop) carries the encoder's flush frame.
       const want = ref.length + leadingSamples(format, streaming);
-      assert.ok(Math.abs(decoded.length - want) <= frameSamples(format),
-        `${what}: decoded ${decoded.length} samples, want ${want} ± ${frameSamples(format)}`);
+      const frame = frameSamples(format);
+      const extra = decoded.length - want;
+      assert.ok(extra >= -frame && extra <= 2 * frame,
+        `${what}: decoded ${decoded.length} samples, want ${want} (-${frame}..+${2 * frame})`);
     }
     assert.ok(rms(decoded) > 300, `${what}: not silent (rms ${rms(decoded).toFixed(0)})`);
   }
