@@ -24,7 +24,7 @@ const TEXTS = [
   'We walked along the river until the sun went down.',
   'My grandmother kept bees, and every summer the garden hummed loudly.',
   'The library closes early on Fridays, so return your books before noon today.',
-  'At the end of the pier an old man sold maps of islands that did not exist.',
+  'At the end of the long wooden pier an old man sold maps of islands that did not exist anywhere.',
   'The committee met three times in March, argued about the budget, and finally agreed to meet again.',
   'When the power failed, the whole street gathered outside, sharing candles and stories, and nobody looked at a screen until the lights came back after midnight.',
 ];
