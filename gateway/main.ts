@@ -19,6 +19,9 @@ import { listVoiceNames } from '../engine/voices.js';
 import { checkVoiceMap } from './http/voice-map.js';
 import { createShutdown, EXIT_CRASH, installCrashHandlers } from './shutdown.js';
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { voiceLang } from '../engine/voices.js';
+import { createWyomingServer, type WyomingServer } from './wyoming/server.js';
 
 async function main(): Promise<void> {
   // Every setting, read once; nvidia-smi runs only when ENGINES=auto and GPUS is unset.
@@ -89,10 +92,29 @@ async function main(): Promise<void> {
     logger,
   });
 
-  stop = createShutdown({ app, encoders, supervisor, drainMs: supervision.drainMs, log: logger, exit: (code) => process.exit(code) });
+  // Home Assistant's Wyoming protocol (WYOMING_PORT): the same pipeline, admission and engines.
+  let wyoming: WyomingServer | undefined;
+  if (settings.wyoming.port !== undefined) {
+    const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    const speakable = voiceNames.filter((n) => voiceLang(n) !== undefined);
+    wyoming = createWyomingServer({
+      pipeline: { source, admission, encoders, encoderAttempts: config.encoderAttempts },
+      voices: () => speakable,
+      voiceMap: config.voiceMap,
+      maxInputChars: config.maxInputChars,
+      version,
+      log: (level, msg, fields = {}) => logger[level](fields, msg),
+    });
+  }
+
+  stop = createShutdown({ app, wyoming, encoders, supervisor, drainMs: supervision.drainMs, log: logger, exit: (code) => process.exit(code) });
   supervisor.start();
   await app.listen({ port: config.port, host: config.host });
   logger.info({ port: config.port, host: config.host, engines: supervision.slots.map((s) => `${s.id}:${s.device}x${s.threads}`) }, 'gateway listening');
+  if (wyoming) {
+    const port = await wyoming.listen(settings.wyoming.port!, settings.wyoming.host);
+    logger.info({ port, host: settings.wyoming.host }, 'wyoming listening');
+  }
 
   // pm2 (wait_ready) and other parents learn we can serve once an engine is ready.
   const announce = () => {

@@ -10,6 +10,8 @@ export const EXIT_CRASH = 70;
 /** What shutdown needs: the HTTP app (fastify), the encoders, the supervisor. */
 export interface ShutdownDeps {
   app: { close(): Promise<unknown>; server: { closeIdleConnections(): void; closeAllConnections(): void } };
+  /** The Wyoming server, when WYOMING_PORT is set: drained beside the HTTP app. */
+  wyoming?: { close(): Promise<void>; closeAllConnections(): void };
   encoders: { close(): Promise<void> };
   supervisor: { stop(): Promise<void> };
   drainMs: number;
@@ -38,7 +40,7 @@ export function createShutdown(deps: ShutdownDeps): (reason: string, code?: numb
         deps.exit(exitCode || EXIT_CRASH);
       }, deps.drainMs + (deps.stopGraceMs ?? 15_000));
       hard.unref();
-      const drained = deps.app.close().then(() => true, () => true);
+      const drained = Promise.all([deps.app.close(), deps.wyoming?.close()]).then(() => true, () => true);
       // Keep-alive connections that finish a request during the drain go idle and would hold
       // close() until DRAIN_MS: close each as soon as it is idle.
       const reaper = setInterval(() => deps.app.server.closeIdleConnections(), 100);
@@ -50,6 +52,7 @@ export function createShutdown(deps: ShutdownDeps): (reason: string, code?: numb
       if (!(await Promise.race([drained, timedOut]))) {
         deps.log.warn({}, 'drain limit reached; closing remaining requests');
         deps.app.server.closeAllConnections();
+        deps.wyoming?.closeAllConnections();
       }
       clearTimeout(drainTimer);
       clearInterval(reaper);

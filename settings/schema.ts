@@ -97,6 +97,11 @@ export const SCHEMA = {
   READY_RETRY_AFTER_S: fixed({ parser: int(1, 3600), readers: G, default: 5, doc: '`Retry-After` (seconds) sent with a 503 from `/ready`.' }),
   LOG_LEVEL: fixed({ parser: oneOf(LOG_LEVELS), readers: G, default: 'info' as LogLevel, doc: 'pino level. One JSON line per speech request (id, format, voice, characters, audio seconds, status, outcome, ttfb, duration); never the text, never a key.' }),
 
+  // Home Assistant (Wyoming protocol)
+  WYOMING_PORT: optional({ parser: int(0, 65535), readers: G, defaultDoc: 'off', doc: 'Serve the Wyoming protocol (Home Assistant\'s voice protocol; 10200 is its usual port) on this TCP port, beside HTTP. Off when unset. Wyoming has no authentication: see `WYOMING_ALLOW_UNAUTHENTICATED`.' }),
+  WYOMING_HOST: fixed({ parser: text('address'), readers: G, default: (get) => get('HOST') as string, defaultDoc: '`HOST`', doc: 'The address the Wyoming server binds.' }),
+  WYOMING_ALLOW_UNAUTHENTICATED: fixed({ parser: bool(), readers: G, default: false, doc: 'With API keys set, the Wyoming server (which cannot check keys) starts only on a loopback `WYOMING_HOST`, unless this is `on`: then anyone who can reach the port can use it, so bind it to a trusted LAN.' }),
+
   // Model files and caches (the rule itself lives in models/paths.ts)
   KOKORO_MODELS_DIR: optional({ parser: text('directory'), readers: GE, defaultDoc: '`<cache root>/models`', doc: 'Model files, laid out like `../shared/models`; missing or corrupt files are fetched and verified (see `models/README.md`). A read-only directory is never written.' }),
   KOKORO_CACHE_DIR: optional({ parser: text('directory'), readers: GE, defaultDoc: '`$XDG_CACHE_HOME/kokoro-gateway`', doc: 'The per-user cache root: the ONNX Runtime 1.32 package copy (`runtime/`), verification stamps of read-only model dirs, and the default models dir (`models/`). Rule: `models/paths.ts`.' }),

@@ -128,8 +128,17 @@ export interface ModelsSettings {
   python: string;
 }
 
+/** The Wyoming (Home Assistant) front. */
+export interface WyomingSettings {
+  /** WYOMING_PORT; undefined = off. */
+  port: number | undefined;
+  /** WYOMING_HOST (default HOST) */
+  host: string;
+}
+
 export interface GatewaySettings {
   http: GatewayConfig;
+  wyoming: WyomingSettings;
   supervision: SupervisionConfig;
   admission: AdmissionConfig;
   chunks: ChunkSettings;
@@ -245,6 +254,10 @@ export function loadGatewaySettings(env: Env, opts: GatewayLoadOptions = {}): Ga
   const apiKeys = [...new Set([...v.API_KEYS, ...(v.API_KEYS_FILE ? readKeyFile(v.API_KEYS_FILE) : [])])];
   const remoteEngineToken = engineTokenFrom(v);
   checkEngineUrls(v.ENGINE_URLS, remoteEngineToken, v.ENGINE_ALLOW_HTTP);
+  // Wyoming cannot carry a key: with keys set, it is loopback-only unless the operator says otherwise.
+  if (v.WYOMING_PORT !== undefined && apiKeys.length > 0 && !isLoopbackHost(v.WYOMING_HOST) && !v.WYOMING_ALLOW_UNAUTHENTICATED) {
+    throw new SettingsError([`WYOMING_PORT: the Wyoming protocol has no API keys, so with API_KEYS set it would open speech to anyone who reaches ${v.WYOMING_HOST}:${v.WYOMING_PORT}: bind it to loopback (WYOMING_HOST=127.0.0.1) or set WYOMING_ALLOW_UNAUTHENTICATED=1 on a network you trust`]);
+  }
   return {
     http: {
       port: v.PORT,
@@ -260,6 +273,7 @@ export function loadGatewaySettings(env: Env, opts: GatewayLoadOptions = {}): Ga
       readyRetryAfterSeconds: v.READY_RETRY_AFTER_S,
       logLevel: v.LOG_LEVEL,
     },
+    wyoming: { port: v.WYOMING_PORT, host: v.WYOMING_HOST },
     supervision: {
       slots,
       healthIntervalMs: v.HEALTH_INTERVAL_MS,
