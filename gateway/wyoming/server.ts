@@ -97,11 +97,14 @@ export function pickVoice(raw: unknown, speakable: readonly string[], voiceMap: 
     if (typeof v.language !== 'string') throw voiceError("'voice.language' must be a string.");
     const want = v.language.trim().toLowerCase().replace(/_/g, '-');
     const tagOf = (n: string) => voiceLanguageTag(n)?.toLowerCase();
-    const preferred = DEFAULT_VOICES[want];
-    name = preferred && known.has(preferred)
-      ? preferred
-      : speakable.find((n) => tagOf(n) === want) ?? speakable.find((n) => tagOf(n)?.split('-')[0] === want.split('-')[0] && !want.includes('-'))
-        ?? (DEFAULT_VOICES[`${want}-us`] && known.has(DEFAULT_VOICES[`${want}-us`]!) ? DEFAULT_VOICES[`${want}-us`] : undefined);
+    const primary = want.split('-')[0]!;
+    // A region given: that region's voices; only a language (`en`): any of its voices.
+    const speaks = (n: string) => {
+      const tag = voiceLanguageTag(n)?.toLowerCase();
+      return want.includes('-') ? tag === want : tag?.split('-')[0] === primary;
+    };
+    const preferred = Object.entries(DEFAULT_VOICES).map(([, n]) => n).filter((n) => known.has(n) && speaks(n));
+    name = preferred[0] ?? speakable.find(speaks);
     if (!name) throw voiceError(`No voice speaks '${v.language.slice(0, 32)}'; the voices in 'info' list their languages.`);
   }
   name ??= known.has(DEFAULT_VOICE) ? DEFAULT_VOICE : speakable[0];
