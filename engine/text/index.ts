@@ -285,34 +285,37 @@ const WEAK_ENDS = new Set(['the', 'a', 'an', 'of', 'to', 'my', 'your', 'his', 'h
 
 const words = (s: string): Set<string> => new Set(s.split(' '));
 /** The same word classes for the espeak languages (short lists: the commonest words only). */
-const OTHER_WORDS: Record<Exclude<Lang, 'en-us' | 'en-gb'>, { conj: Set<string>; prep: Set<string>; weak: Set<string> }> = {
+// Hindi puts postpositions after the noun: a phrase ends after में, से... (`after`), but not after
+// the genitive का/के/की, which ties the noun to the next one.
+const OTHER_WORDS: Record<Exclude<Lang, 'en-us' | 'en-gb'>, { conj: Set<string>; prep: Set<string>; weak: Set<string>; after?: Set<string> }> = {
   es: {
     conj: words('y e o u pero sino porque que cuando donde mientras aunque si pues como'),
-    prep: words('con sin en de desde hacia hasta para por sobre entre contra durante según tras'),
+    prep: words('de del a al en con sin desde hacia hasta para por sobre entre contra durante según tras'),
     weak: words('el la los las un una unos unas lo de del al a en con por para mi mis tu tus su sus este esta estos estas ese esa muy no se me te le les nos es son era fue ha han y o que más'),
   },
   'fr-fr': {
     conj: words('et ou mais car donc que qui quand lorsque si puisque comme parce pendant'),
-    prep: words('avec sans dans sur sous pour par chez vers entre depuis contre après avant'),
+    prep: words('de du des à au aux en avec sans dans sur sous pour par chez vers entre depuis contre après avant'),
     weak: words('le la les l\' un une des du de d\' au aux à en mon ma mes ton ta tes son sa ses ce cet cette ces très ne pas se je tu il elle on nous vous ils elles est sont a ont et ou que qui plus'),
   },
   it: {
     conj: words('e ed o ma però perché che quando dove mentre se come poiché anche'),
-    prep: words('con senza in su per tra fra da verso contro durante dopo prima'),
+    prep: words('di del della a al alla da dal in nel nella con senza su per tra fra verso contro durante dopo prima'),
     weak: words('il lo la i gli le un uno una di del della dei degli delle a al alla ai da dal in nel nella con su per mio mia tuo tua suo sua questo questa quel quella molto non si mi ti ci è sono ha hanno e o che più'),
   },
   'pt-br': {
     conj: words('e ou mas porque que quando onde enquanto embora se como pois'),
-    prep: words('com sem em de desde para por sobre entre contra durante até após'),
+    prep: words('de do da dos das em no na a ao com sem desde para por sobre entre contra durante até após'),
     weak: words('o a os as um uma uns umas de do da dos das no na nos nas ao à em com por para pelo pela meu minha seu sua este esta esse essa muito não se me te lhe é são foi tem e ou que mais'),
   },
   hi: {
     conj: words('और तथा लेकिन पर परंतु किंतु कि क्योंकि जब जहाँ अगर यदि या तो'),
     prep: words(''),
-    weak: words('और या कि एक यह वह बहुत नहीं'),
+    weak: words('और या कि एक यह वह बहुत नहीं का के की'),
+    after: words('में से को ने पर तक लिए'),
   },
 };
-const ENGLISH_WORDS = { conj: CONJUNCTIONS, prep: PREPOSITIONS, weak: WEAK_ENDS };
+const ENGLISH_WORDS: { conj: Set<string>; prep: Set<string>; weak: Set<string>; after?: Set<string> } = { conj: CONJUNCTIONS, prep: PREPOSITIONS, weak: WEAK_ENDS };
 
 /** How good a place the gap between `word` and `next` is to end a first chunk. */
 export function boundaryRank(word: string, next: string, lang: Lang = 'en-us'): number {
@@ -320,10 +323,10 @@ export function boundaryRank(word: string, next: string, lang: Lang = 'en-us'): 
   if (/[,;:—–]["'”’»)]*$/.test(word) || next === '—' || next === '–' || next === '-' || next === '--') return 4;
   const w = word.toLowerCase().replace(/["'”’»)]+$/, '');
   const n = next.toLowerCase().replace(/^["'“‘«¿¡(]+/, '');
-  const { conj, prep, weak } = isEnglish(lang) ? ENGLISH_WORDS : OTHER_WORDS[lang];
+  const { conj, prep, weak, after } = isEnglish(lang) ? ENGLISH_WORDS : OTHER_WORDS[lang];
   if (weak.has(w)) return 0;
   if (conj.has(n)) return 3;
-  if (prep.has(n)) return 2;
+  if (prep.has(n) || after?.has(w)) return 2;
   return 1;
 }
 
