@@ -6,7 +6,7 @@ import { engineAuthCheck, requireEngineAuth } from './auth.js';
 import { ChunkScheduler, type ChunkJob, type JobChunk } from './scheduler.js';
 import { EngineJobError, type SynthThread, type ThreadInfo } from './synth-thread.js';
 import { parseVoiceSpec, voiceInfo, voiceLang, VoiceError, type VoicePart } from './voices.js';
-import { isLang, MAX_CHUNK_TOKENS, type Lang } from '../protocol/constants.js';
+import { isLang, LANGS, MAX_CHUNK_TOKENS, type Lang } from '../protocol/constants.js';
 import { isValidSpeed, SPEED_MAX, SPEED_MIN } from '../protocol/constants.js';
 
 export interface EngineServerOptions {
@@ -251,13 +251,13 @@ export class EngineServer {
   private validatePlan(b: PlanRequest): EngineError | { text: string; lang: Lang } {
     const bad = this.admit(b) ?? this.checkText(b.text);
     if (bad) return bad;
-    if (b.lang !== undefined && !isLang(b.lang)) return { code: 'invalid_request', message: 'lang must be en-us or en-gb', param: 'lang' };
+    if (b.lang !== undefined && !isLang(b.lang)) return { code: 'invalid_request', message: `lang must be one of ${LANGS.join(', ')}`, param: 'lang' };
     let lang: Lang | undefined = b.lang;
     if (lang === undefined && b.voice !== undefined) {
       const parts = this.voiceParts(b.voice);
       if ('code' in parts) return parts;
       lang = voiceLang(parts[0]!.name);
-      if (lang !== 'en-us' && lang !== 'en-gb') return { code: 'invalid_voice', message: 'only English voices (a*, b*) can be spoken by this engine', param: 'voice' };
+      if (!isLang(lang)) return { code: 'invalid_voice', message: `voice '${parts[0]!.name}' speaks a language this engine cannot speak yet; pass lang (${LANGS.join(', ')})`, param: 'voice' };
     }
     return { text: b.text, lang: lang ?? 'en-us' };
   }
@@ -313,8 +313,9 @@ export class EngineServer {
     }
     const speed = b.speed ?? 1;
     if (!isValidSpeed(speed)) return { code: 'invalid_speed', message: `speed must be between ${SPEED_MIN} and ${SPEED_MAX}`, param: 'speed' };
+    if (b.lang !== undefined && !isLang(b.lang)) return { code: 'invalid_request', message: `lang must be one of ${LANGS.join(', ')}`, param: 'lang' };
     const lang = b.lang ?? voiceLang(parts[0]!.name);
-    if (lang !== 'en-us' && lang !== 'en-gb') return { code: 'invalid_voice', message: 'only English voices (a*, b*) can be spoken by this engine', param: 'voice' };
+    if (!isLang(lang)) return { code: 'invalid_voice', message: `voice '${parts[0]!.name}' speaks a language this engine cannot speak yet; pass lang (${LANGS.join(', ')})`, param: 'voice' };
     const fromChunk = b.fromChunk ?? 0;
     if (!Number.isInteger(fromChunk) || fromChunk < 0) return { code: 'invalid_request', message: 'fromChunk must be a non-negative integer', param: 'fromChunk' };
     return { text: b.text, voice: parts, speed, lang, fromChunk };

@@ -5,13 +5,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { VoiceInfo } from '../protocol/engine-wire.js';
 import { type Lang } from '../protocol/constants.js';
+import { spokenVoiceLang, voiceGender, voiceLang as anyVoiceLang } from './text/lang/langs.js';
 
 export const STYLE_DIM = 256;
 export const PACK_ROWS = 510;
 const NAME = /^[a-z]{2}_[a-z0-9]{1,32}$/;
-const LANGS: Record<string, string> = {
-  a: 'en-us', b: 'en-gb', e: 'es', f: 'fr-fr', h: 'hi', i: 'it', j: 'ja', p: 'pt-br', z: 'zh',
-};
 export const MAX_MIX_PARTS = 8;
 
 export interface VoicePart {
@@ -31,14 +29,12 @@ export function listVoiceNames(voicesDir: string): string[] {
 }
 
 export function voiceInfo(name: string): VoiceInfo {
-  return { name, lang: LANGS[name[0]!] ?? 'unknown', gender: name[1] === 'm' ? 'male' : 'female' };
+  return { name, lang: anyVoiceLang(name) ?? 'unknown', gender: voiceGender(name) ?? 'female' };
 }
 
-/** The language a voice speaks, for the voices this engine can phonemize. */
+/** The language a voice speaks, for the voices this engine can phonemize (not ja, zh yet). */
 export function voiceLang(name: string): Lang | undefined {
-  if (name.startsWith('a')) return 'en-us';
-  if (name.startsWith('b')) return 'en-gb';
-  return undefined;
+  return spokenVoiceLang(name);
 }
 
 /**

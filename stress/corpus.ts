@@ -33,6 +33,17 @@ const MULTI_CHUNK = [
     'agreed was the only thing that mattered. By evening the farmers were already mending fences.',
 ];
 
+// The espeak languages, each with one of its own voices (the language comes from the prefix).
+const OTHER_LANGUAGES: ReadonlyArray<{ textClass: TextClass; voice: string; text: string }> = [
+  { textClass: 'short', voice: 'ef_dora', text: 'El tren de la mañana llegó con diez minutos de retraso.' },
+  { textClass: 'short', voice: 'ff_siwis', text: 'Le boulanger a vendu toutes ses baguettes avant midi.' },
+  { textClass: 'short', voice: 'if_sara', text: 'La biblioteca chiude presto il venerdì pomeriggio.' },
+  { textClass: 'short', voice: 'pm_alex', text: 'O mercado abre cedo e fecha antes do almoço.' },
+  { textClass: 'paragraph', voice: 'hf_alpha', text: 'आज सुबह बारिश हुई। बच्चे स्कूल जाने से पहले आँगन में खेलते रहे।' },
+  { textClass: 'paragraph', voice: 'em_alex', text: 'Cuando llegamos al puerto, el barco ya había salido. Esperamos en un café pequeño, ' +
+    'mirando las gaviotas, hasta que el siguiente apareció en el horizonte.' },
+];
+
 const VOICES = ['af_heart', 'am_adam', 'bf_emma', 'af_heart+am_adam', 'af_bella(2)+bf_emma(1)', 'bm_george'];
 const SPEEDS = [1, 1.15, 0.9];
 
@@ -50,6 +61,7 @@ function build(): SpeechCase[] {
   add('short', SHORT);
   add('paragraph', PARAGRAPH);
   add('multiChunk', MULTI_CHUNK);
+  OTHER_LANGUAGES.forEach((c, i) => cases.push({ id: `lang-${i}`, textClass: c.textClass, text: c.text, voice: c.voice, speed: SPEEDS[i % SPEEDS.length]! }));
   return cases;
 }
 

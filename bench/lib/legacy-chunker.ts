@@ -23,7 +23,7 @@ interface Unit { text: string; phonemes: string; tokens: number[] }
 const PUNCT_ONLY = /^[\s;:,.!?—…"“”()]*$/;
 
 class FrontEnd implements TextFrontEnd {
-  private readonly g2p: Record<Lang, G2P | undefined> = { 'en-us': undefined, 'en-gb': undefined };
+  private readonly g2p: Partial<Record<Lang, G2P | undefined>> = { 'en-us': undefined, 'en-gb': undefined };
   constructor(private readonly modelsDir: string, private readonly vocab: Vocab, private readonly log?: Log) {}
 
   private engine(lang: Lang): G2P {

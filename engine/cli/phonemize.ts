@@ -1,17 +1,19 @@
-// `npm run phonemize -- [--lang en-us|en-gb]`: one line of Kokoro phonemes (exactly what the
+// `npm run phonemize -- [--lang en-us|en-gb|es|fr-fr|hi|it|pt-br]`: one line of Kokoro phonemes (exactly what the
 // model is fed) for every line of stdin.
 import { createInterface } from 'node:readline';
 import { createTextFrontEnd } from '../text/index.js';
 import { ensureModels } from '../../models/fetch.js';
 import { TEXT_FILES } from '../text/models-dir.js';
 import { devModelsDir } from '../../models/paths.js';
-import { type Lang } from '../../protocol/constants.js';
+import { isLang, LANGS, type Lang } from '../../protocol/constants.js';
+import { resolveLang } from '../text/lang/langs.js';
 
 function parseLang(argv: string[]): Lang {
   const i = argv.indexOf('--lang');
-  const lang = i >= 0 ? argv[i + 1] : (argv.find((a) => a.startsWith('--lang='))?.slice(7) ?? 'en-us');
-  if (lang !== 'en-us' && lang !== 'en-gb') {
-    process.stderr.write(`unknown --lang ${String(lang)} (use en-us or en-gb)\n`);
+  const arg = i >= 0 ? argv[i + 1] : (argv.find((a) => a.startsWith('--lang='))?.slice(7) ?? 'en-us');
+  const lang = arg === undefined ? undefined : resolveLang(arg);
+  if (!isLang(lang)) {
+    process.stderr.write(`unknown or unsupported --lang ${String(arg)} (use ${LANGS.join(', ')})\n`);
     process.exit(2);
   }
   return lang;

@@ -1,4 +1,4 @@
-// `npm run speak -- [--voice V] [--speed S] [--format wav|pcm|mp3|opus|aac|flac] --out FILE [TEXT]`
+// `npm run speak -- [--voice V] [--lang L] [--speed S] [--format wav|pcm|mp3|opus|aac|flac] --out FILE [TEXT]`
 // Text (argument or stdin) to an audio file with the real model, in this process: no server.
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
@@ -12,11 +12,12 @@ import { loadRuntime } from '../runtime/ort.js';
 import { createTextFrontEnd } from '../text/index.js';
 import { parseVoiceSpec, voiceLang, VoiceStore } from '../voices.js';
 import { AUDIO_FORMATS, type AudioFormat } from '../../audio/encode/types.js';
-import { SAMPLE_RATE } from '../../protocol/constants.js';
+import { isLang, LANGS, SAMPLE_RATE } from '../../protocol/constants.js';
+import { resolveLang } from '../text/lang/langs.js';
 import { isValidSpeed, SPEED_MAX, SPEED_MIN } from '../../protocol/constants.js';
 import { MODEL_FILE, RUNTIME_LIBRARY_FILE } from '../../models/manifest.js';
 
-const USAGE = 'usage: npm run speak -- [--voice af_heart] [--speed 1] [--format wav] [--threads N] --out FILE [TEXT]';
+const USAGE = 'usage: npm run speak -- [--voice af_heart] [--lang en-us|en-gb|es|fr-fr|hi|it|pt-br (or a b e f h i p; default: the voice\'s)] [--speed 1] [--format wav] [--threads N] --out FILE [TEXT]';
 
 async function readStdin(): Promise<string> {
   const parts: Buffer[] = [];
@@ -29,6 +30,7 @@ async function main(): Promise<void> {
     allowPositionals: true,
     options: {
       voice: { type: 'string', default: 'af_heart' },
+      lang: { type: 'string' },
       speed: { type: 'string', default: '1' },
       format: { type: 'string' },
       out: { type: 'string' },
@@ -52,8 +54,14 @@ async function main(): Promise<void> {
   const files = await ensureModels({ dir: modelsDir, log: (l) => process.stderr.write(`${l}\n`) });
   const voices = new VoiceStore(join(modelsDir, 'voices'));
   const parts = parseVoiceSpec(values.voice!, voices.names);
-  const lang = voiceLang(parts[0]!.name);
-  if (!lang) throw new Error('only English voices (a*, b*) can be spoken');
+  let lang = voiceLang(parts[0]!.name);
+  if (values.lang !== undefined) {
+    const l = resolveLang(values.lang);
+    if (!l) throw new Error(`unknown --lang ${values.lang} (use ${LANGS.join(', ')})`);
+    if (!isLang(l)) throw new Error(`--lang ${values.lang} (${l}) is not supported yet (use ${LANGS.join(', ')})`);
+    lang = l;
+  }
+  if (!lang) throw new Error(`voice ${parts[0]!.name} speaks a language that is not supported yet: pass --lang (${LANGS.join(', ')})`);
 
   const runtime = loadRuntime({ upgradeLib: files[RUNTIME_LIBRARY_FILE], log: (_l, m) => process.stderr.write(`${m}\n`) });
   const model = await loadKokoroModel(runtime.ort, { modelPath: files[MODEL_FILE]!, threads: Number(values.threads) || 1, device: 'cpu' });

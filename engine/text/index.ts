@@ -5,6 +5,8 @@ import { Lexicon } from './lexicon.js';
 import { normalizeText } from './normalize.js';
 import { splitClauses, splitSentences } from './sentences.js';
 import { Vocab, type Log } from './vocab.js';
+import { normalizeFor, phonemizeLang, splitSentencesLang } from './lang/front-end.js';
+import { isEspeakLang } from './lang/langs.js';
 import { MAX_CHUNK_TOKENS, type Lang } from '../../protocol/constants.js';
 
 export interface PreparedChunk { index: number; text: string; phonemes: string; tokens: number[] }
@@ -35,14 +37,16 @@ export const CHUNK_GROWTH = 3;
 
 interface Unit { text: string; phonemes: string; tokens: number[] }
 
-const PUNCT_ONLY = /^[\s;:,.!?—…"“”()]*$/;
+const PUNCT_ONLY = /^[\s;:,.!?¡¿—…"“”«»()]*$/;
+
+const isEnglish = (lang: Lang): lang is 'en-us' | 'en-gb' => lang === 'en-us' || lang === 'en-gb';
 
 class FrontEnd implements TextFrontEnd {
-  private readonly g2p: Record<Lang, G2P | undefined> = { 'en-us': undefined, 'en-gb': undefined };
+  private readonly g2p: Record<'en-us' | 'en-gb', G2P | undefined> = { 'en-us': undefined, 'en-gb': undefined };
   constructor(private readonly modelsDir: string, private readonly vocab: Vocab, private readonly log?: Log) {}
 
   private engine(lang: Lang): G2P {
-    if (lang !== 'en-us' && lang !== 'en-gb') throw new Error(`unsupported language: ${String(lang)}`);
+    if (!isEnglish(lang)) throw new Error(`unsupported language: ${String(lang)}`);
     let g = this.g2p[lang];
     if (!g) {
       g = new G2P(new Lexicon(lang === 'en-gb', this.modelsDir));
@@ -53,7 +57,19 @@ class FrontEnd implements TextFrontEnd {
 
   /** Phonemes of one piece of text, filtered to the vocabulary. */
   private async piece(text: string, lang: Lang): Promise<string> {
-    return this.vocab.filter(await this.engine(lang).phonemize(text), this.log);
+    const ps = isEnglish(lang) ? await this.engine(lang).phonemize(text) : await phonemizeLang(text, lang);
+    return this.vocab.filter(ps, this.log);
+  }
+
+  /** Fails for a language with no front end, before anything is read. */
+  private check(lang: Lang): void {
+    if (isEnglish(lang)) this.engine(lang);
+    else if (!isEspeakLang(lang)) throw new Error(`unsupported language: ${String(lang)}`);
+  }
+
+  /** The normalized text of `text`, split into sentences, the way `lang` reads. */
+  private sentences(text: string, lang: Lang): string[] {
+    return isEnglish(lang) ? splitSentences(normalizeText(text, lang)) : splitSentencesLang(normalizeFor(lang, text), lang);
   }
 
   /**
@@ -141,7 +157,7 @@ class FrontEnd implements TextFrontEnd {
     // Units for the chunk being filled: while the chunks still grow, a sentence longer than the
     // budget is split (at clauses, else words) to fit it; after that, only beyond 510 tokens.
     const limit = (): number => (budget(index) < target ? budget(index) : max);
-    this.engine(lang); // an unsupported language fails before anything is yielded
+    this.check(lang); // an unsupported language fails before anything is yielded
     let index = 0;
     let cur: Unit[] = [];
     let curTokens = 0;
@@ -159,7 +175,7 @@ class FrontEnd implements TextFrontEnd {
     };
     // Sentences are split lazily: the normalizer is cheap, G2P is the cost, and it runs one
     // sentence at a time.
-    const sentences = splitSentences(normalizeText(text, lang));
+    const sentences = this.sentences(text, lang);
     let s = 0;
     // Chunk 0: the first sentence when it fits the first-chunk cap, else its longest prefix
     // under the cap that ends at the best natural boundary; a first sentence of fewer than
@@ -228,7 +244,7 @@ class FrontEnd implements TextFrontEnd {
     let chars = 0;
     for (let i = 0; i < words.length - 1; i++) {
       chars += (i ? 1 : 0) + words[i]!.length;
-      candidates.push({ end: i + 1, rank: boundaryRank(words[i]!, words[i + 1]!), chars });
+      candidates.push({ end: i + 1, rank: boundaryRank(words[i]!, words[i + 1]!, lang), chars });
     }
     // Passes, each looser than the one before: a real phrase (enough words, not ending on "the"
     // and the like), then two words, then one, then anything (caps far below the default). Within a pass the best boundary wins among the
@@ -267,15 +283,50 @@ const WEAK_ENDS = new Set(['the', 'a', 'an', 'of', 'to', 'my', 'your', 'his', 'h
   'you', 'he', 'she', 'it', 'they', 'do', 'does', 'did', 'mr.', 'mrs.', 'ms.', 'dr.', 'st.', '-', '--', 'in', 'on', 'at', 'for',
   'with', 'by', 'from', 'into']);
 
+const words = (s: string): Set<string> => new Set(s.split(' '));
+/** The same word classes for the espeak languages (short lists: the commonest words only). */
+// Hindi puts postpositions after the noun: a phrase ends after में, से... (`after`), but not after
+// the genitive का/के/की, which ties the noun to the next one.
+const OTHER_WORDS: Record<Exclude<Lang, 'en-us' | 'en-gb'>, { conj: Set<string>; prep: Set<string>; weak: Set<string>; after?: Set<string> }> = {
+  es: {
+    conj: words('y e o u pero sino porque que cuando donde mientras aunque si pues como'),
+    prep: words('de del a al en con sin desde hacia hasta para por sobre entre contra durante según tras'),
+    weak: words('el la los las un una unos unas lo de del al a en con por para mi mis tu tus su sus este esta estos estas ese esa muy no se me te le les nos es son era fue ha han y o que más'),
+  },
+  'fr-fr': {
+    conj: words('et ou mais car donc que qui quand lorsque si puisque comme parce pendant'),
+    prep: words('de du des à au aux en avec sans dans sur sous pour par chez vers entre depuis contre après avant'),
+    weak: words('le la les l\' un une des du de d\' au aux à en mon ma mes ton ta tes son sa ses ce cet cette ces très ne pas se je tu il elle on nous vous ils elles est sont a ont et ou que qui plus'),
+  },
+  it: {
+    conj: words('e ed o ma però perché che quando dove mentre se come poiché anche'),
+    prep: words('di del della a al alla da dal in nel nella con senza su per tra fra verso contro durante dopo prima'),
+    weak: words('il lo la i gli le un uno una di del della dei degli delle a al alla ai da dal in nel nella con su per mio mia tuo tua suo sua questo questa quel quella molto non si mi ti ci è sono ha hanno e o che più'),
+  },
+  'pt-br': {
+    conj: words('e ou mas porque que quando onde enquanto embora se como pois'),
+    prep: words('de do da dos das em no na a ao com sem desde para por sobre entre contra durante até após'),
+    weak: words('o a os as um uma uns umas de do da dos das no na nos nas ao à em com por para pelo pela meu minha seu sua este esta esse essa muito não se me te lhe é são foi tem e ou que mais'),
+  },
+  hi: {
+    conj: words('और तथा लेकिन पर परंतु किंतु कि क्योंकि जब जहाँ अगर यदि या तो'),
+    prep: words(''),
+    weak: words('और या कि एक यह वह बहुत नहीं का के की'),
+    after: words('में से को ने पर तक लिए'),
+  },
+};
+const ENGLISH_WORDS: { conj: Set<string>; prep: Set<string>; weak: Set<string>; after?: Set<string> } = { conj: CONJUNCTIONS, prep: PREPOSITIONS, weak: WEAK_ENDS };
+
 /** How good a place the gap between `word` and `next` is to end a first chunk. */
-export function boundaryRank(word: string, next: string): number {
-  if (/[.!?…]["'”’)\]]*$/.test(word)) return 5;
-  if (/[,;:—–]["'”’)]*$/.test(word) || next === '—' || next === '–' || next === '-' || next === '--') return 4;
-  const w = word.toLowerCase().replace(/["'”’)]+$/, '');
-  const n = next.toLowerCase().replace(/^["'“‘(]+/, '');
-  if (WEAK_ENDS.has(w)) return 0;
-  if (CONJUNCTIONS.has(n)) return 3;
-  if (PREPOSITIONS.has(n)) return 2;
+export function boundaryRank(word: string, next: string, lang: Lang = 'en-us'): number {
+  if (/[.!?…।॥]["'”’»)\]]*$/.test(word)) return 5;
+  if (/[,;:—–]["'”’»)]*$/.test(word) || next === '—' || next === '–' || next === '-' || next === '--') return 4;
+  const w = word.toLowerCase().replace(/["'”’»)]+$/, '');
+  const n = next.toLowerCase().replace(/^["'“‘«¿¡(]+/, '');
+  const { conj, prep, weak, after } = isEnglish(lang) ? ENGLISH_WORDS : OTHER_WORDS[lang];
+  if (weak.has(w)) return 0;
+  if (conj.has(n)) return 3;
+  if (prep.has(n) || after?.has(w)) return 2;
   return 1;
 }
 

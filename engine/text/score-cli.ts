@@ -39,7 +39,7 @@ async function main(): Promise<void> {
   const vocab = Vocab.load(modelsDir);
   for (const set of ['tuning', 'heldout']) {
     const rows = loadFixtures(path.join(fixtureDir, `${set}.json`));
-    for (const [lang, ref] of [['en-us', 'raw'], ['en-gb', 'raw'], ['en-us', 'norm'], ['en-gb', 'norm']] as Array<[Lang, Reference]>) {
+    for (const [lang, ref] of [['en-us', 'raw'], ['en-gb', 'raw'], ['en-us', 'norm'], ['en-gb', 'norm']] as Array<['en-us' | 'en-gb', Reference]>) {
       const s = await scoreFixtures(fe, rows, lang, (ps) => vocab.filter(ps), ref);
       console.log(`${set.padEnd(8)} ${lang} vs misaki(${ref === 'raw' ? 'raw text' : 'our normalized text'})`.padEnd(52) + `PER ${(100 * s.per).toFixed(2)}%  (${s.errors}/${s.refSymbols} symbols)  exact ${(100 * s.exactRate).toFixed(1)}% (${s.exact}/${s.sentences})`);
       if (verbose) {

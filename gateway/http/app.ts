@@ -38,21 +38,28 @@ export interface AppDeps {
   logger?: Logger;
 }
 
-/** Speakable voices (English only), recomputed only when the supplier returns a new list. */
+/**
+ * The voices listed (those of the languages spoken) and the names a request may use (every
+ * voice: a ja/zh voice gets a 400 naming its language, or reads another one with lang_code),
+ * recomputed only when the supplier returns a new list.
+ */
 function speakableVoices(read: () => string[]) {
   let last: string[] | undefined;
   let names: string[] = [];
+  let all: string[] = [];
   let set: ReadonlySet<string> = new Set();
   const refresh = () => {
     const now = read();
     if (now !== last) {
       last = now;
+      all = [...now];
       names = now.filter((n) => voiceLang(n) !== undefined);
-      set = new Set(names);
+      set = new Set(now);
     }
   };
   return {
     list: () => (refresh(), names),
+    all: () => (refresh(), all),
     set: () => (refresh(), set),
   };
 }
@@ -83,7 +90,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   const voices = speakableVoices(deps.voices);
   probeRoutes(app, { ready: deps.ready, metrics: deps.metrics, readyRetryAfterSeconds: config.readyRetryAfterSeconds });
-  infoRoutes(app, { voices: voices.list, engines: deps.engines });
+  infoRoutes(app, { voices: voices.list, allVoices: voices.all, engines: deps.engines });
   webRoutes(app);
   if (deps.engineOrigin) engineProxyRoutes(app, { engineOrigin: deps.engineOrigin, engineToken: deps.engineToken });
   speechRoutes(app, {

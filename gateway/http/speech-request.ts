@@ -3,7 +3,8 @@
 // names are refused before anything else sees them.
 import { badRequest } from './api-error.js';
 import { OPENAI_VOICES, resolveVoice, type VoiceMap } from './voice-map.js';
-import { LANGS, type Lang } from '../../protocol/constants.js';
+import { type Lang } from '../../protocol/constants.js';
+import { readLangCode, supportedLangCodes } from './lang-codes.js';
 import { AUDIO_FORMATS, type AudioFormat } from '../../audio/encode/types.js';
 import { isValidSpeed, SPEED_MAX, SPEED_MIN } from '../../protocol/constants.js';
 
@@ -25,12 +26,6 @@ export const MAX_INSTRUCTIONS_CHARS = 4096;
 
 /** `volume_multiplier` (Kokoro-FastAPI): a gain on the samples, (0, VOLUME_MAX]. */
 export const VOLUME_MAX = 4;
-
-/** Kokoro-FastAPI's `lang_code` values: its one-letter codes and the tags they stand for. */
-const LANG_CODES: Readonly<Record<string, string>> = {
-  a: 'en-us', b: 'en-gb', e: 'es', f: 'fr-fr', h: 'hi', i: 'it', j: 'ja', p: 'pt-br', z: 'zh',
-  'en-us': 'en-us', 'en-gb': 'en-gb', es: 'es', 'fr-fr': 'fr-fr', fr: 'fr-fr', hi: 'hi', it: 'it', ja: 'ja', 'pt-br': 'pt-br', zh: 'zh',
-};
 
 /**
  * Kokoro-FastAPI's `normalization_options` and the one value of each that our text front end
@@ -117,7 +112,7 @@ export function parseSpeechRequest(body: unknown, limits: SpeechLimits): SpeechR
   if (voiceRaw === undefined) throw badRequest("Missing required parameter: 'voice'.", 'voice', 'missing_required_parameter');
   if (typeof voiceRaw !== 'string') throw wrongType('voice', 'string', voiceRaw);
   const langCode = parseLangCode(b.lang_code);
-  const voice = resolveVoice(voiceRaw, limits.voices, limits.voiceMap ?? OPENAI_VOICES, langCode !== undefined);
+  const voice = resolveVoice(voiceRaw, limits.voices, limits.voiceMap ?? OPENAI_VOICES, langCode);
 
   const format = oneOf('response_format', b.response_format, AUDIO_FORMATS, 'mp3');
   const streamFormat = oneOf('stream_format', b.stream_format, ['audio', 'sse'] as const, 'audio');
@@ -164,7 +159,7 @@ export function parseSpeechRequest(body: unknown, limits: SpeechLimits): SpeechR
   }
 
   return {
-    model, input, voice: voice.spec, lang: (langCode as Lang | undefined) ?? voice.lang, format, speed, sse: streamFormat === 'sse', stream,
+    model, input, voice: voice.spec, lang: voice.lang, format, speed, sse: streamFormat === 'sse', stream,
     volume, instructions: typeof b.instructions === 'string',
   };
 }
@@ -175,11 +170,11 @@ const printable = (s: string) => s.replace(/[^\x20-\x7e]/g, '?').slice(0, 64);
 function parseLangCode(v: unknown): Lang | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'string') throw wrongType('lang_code', 'string', v);
-  const tag = LANG_CODES[v.trim().toLowerCase()];
-  const supported = `'a'/'en-us', 'b'/'en-gb'`;
-  if (tag === undefined) throw badRequest(`Invalid value for 'lang_code': '${printable(v)}' is not a Kokoro language; supported: ${supported}.`, 'lang_code');
-  if (!(LANGS as readonly string[]).includes(tag)) throw badRequest(`lang_code '${printable(v)}' is not supported yet; supported: ${supported}.`, 'lang_code', 'unsupported_value');
-  return tag as Lang;
+  const r = v.length <= 16 ? readLangCode(v) : ({ error: 'unknown' } as const);
+  if ('lang' in r) return r.lang;
+  const supported = supportedLangCodes();
+  if (r.error === 'unknown') throw badRequest(`Invalid value for 'lang_code': '${printable(v)}' is not a Kokoro language; supported: ${supported}.`, 'lang_code');
+  throw badRequest(`lang_code '${printable(v)}' is not supported yet; supported: ${supported}.`, 'lang_code', 'unsupported_value');
 }
 
 /**

@@ -1,11 +1,14 @@
 // OpenAI voice names → Kokoro voices, and the checks every voice spec passes before it
-// reaches an engine. Only English voices (a* American, b* British) can be phonemized.
+// reaches an engine. Voices of the languages with a front end (protocol/constants.ts LANGS:
+// a* b* English, e* f* h* i* p*) are spoken; j* and z* voices only with another lang_code.
 // The table is chosen by VOICE_MAP: `ours` (default), `kokoro-fastapi`, or a JSON file.
 import { readFileSync } from 'node:fs';
-import { readVoiceSpec, VoiceError, voiceLang } from '../../engine/voices.js';
+import { readVoiceSpec, VoiceError } from '../../engine/voices.js';
+import { voiceLang } from '../../engine/text/lang/langs.js';
 import { badRequest } from './api-error.js';
 import { SettingsError } from '../../settings/reader.js';
-import { type Lang } from '../../protocol/constants.js';
+import { isLang, type Lang } from '../../protocol/constants.js';
+import { supportedLangCodes } from './lang-codes.js';
 
 /** OpenAI voice name (lower case) → Kokoro voice spec (a name, or a mix such as `af_bella(2)+af_sky(1)`). */
 export type VoiceMap = Readonly<Record<string, string>>;
@@ -89,7 +92,7 @@ export function checkVoiceMap(map: VoiceMap, known: readonly string[], setting =
 export interface ResolvedVoice {
   /** What the engine gets: Kokoro names only, weights as the client wrote them. */
   spec: string;
-  /** The first voice's language (a mix of accents takes the first one's, like Kokoro-FastAPI). */
+  /** lang_code when given, else the first voice's language (a mix of accents takes the first one's, like Kokoro-FastAPI). */
   lang: Lang;
 }
 
@@ -99,9 +102,10 @@ const family = (name: string) => ('ab'.includes(name[0]!) ? 'en' : name[0]!);
 /**
  * Maps and checks a voice spec (`alloy`, `af_bella`, `af_bella+am_adam`, `af_bella(2)+bm_george(1)`).
  * Throws a 400 ApiError naming `voice` for anything an engine could not speak.
- * `langGiven`: the request names its language (lang_code), so voices of other languages may mix.
+ * `langCode`: the language the request names (lang_code); then any voice may read it (a voice
+ * is only a style vector, as in Kokoro-FastAPI) and voices of different languages may mix.
  */
-export function resolveVoice(raw: string, known: ReadonlySet<string>, map: VoiceMap = OPENAI_VOICES, langGiven = false): ResolvedVoice {
+export function resolveVoice(raw: string, known: ReadonlySet<string>, map: VoiceMap = OPENAI_VOICES, langCode?: Lang): ResolvedVoice {
   // A mapped name alone may stand for a whole mix; inside a mix each mapped name must be one voice.
   const whole = typeof raw === 'string' ? raw.trim().toLowerCase() : '';
   const mapped = Object.hasOwn(map, whole) ? map[whole]! : undefined;
@@ -119,15 +123,15 @@ export function resolveVoice(raw: string, known: ReadonlySet<string>, map: Voice
     if (e instanceof VoiceError) throw badRequest(`Invalid voice: ${e.message}. See GET /v1/audio/voices.`, 'voice');
     throw e;
   }
+  if (langCode !== undefined) return { spec, lang: langCode };
   const families = new Set(parts.map((p) => family(p.name)));
-  if (families.size > 1 && !langGiven) {
+  if (families.size > 1) {
     throw badRequest(`The voices in '${spec}' speak different languages; name the language with 'lang_code'.`, 'voice');
   }
-  let lang: Lang | undefined;
-  for (const part of parts) {
-    const l = voiceLang(part.name);
-    if (!l) throw badRequest(`Voice '${part.name}' is not English; only a* (American) and b* (British) voices can be spoken.`, 'voice');
-    lang ??= l;
+  const first = parts[0]!.name;
+  const lang = voiceLang(first);
+  if (!isLang(lang)) {
+    throw badRequest(`Voice '${first}' speaks ${lang ?? 'an unknown language'}, which is not supported yet; voices of ${supportedLangCodes()} can be spoken (or name another language with 'lang_code').`, 'voice', 'unsupported_value');
   }
-  return { spec, lang: lang! };
+  return { spec, lang };
 }

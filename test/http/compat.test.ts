@@ -30,7 +30,8 @@ function error400(res: Inject, param: string | null): string {
 }
 
 const get = (url: string, headers: Record<string, string> = {}) => ({ method: 'GET' as const, url, headers });
-const ENGLISH = VOICES.filter((v) => v[0] === 'a' || v[0] === 'b');
+const SPOKEN = VOICES.filter((v) => v[0] !== 'j' && v[0] !== 'z');
+const SUPPORTED = "supported: 'a'/'en-us', 'b'/'en-gb', 'e'/'es', 'f'/'fr-fr', 'h'/'hi', 'i'/'it', 'p'/'pt-br'";
 
 describe('listings', () => {
   const { app } = testApp();
@@ -38,14 +39,23 @@ describe('listings', () => {
   it('GET /v1/audio/voices: objects with id, name, language and gender', async () => {
     const body = (await app.inject(get('/v1/audio/voices'))).json();
     assert.deepEqual(Object.keys(body), ['voices']);
-    assert.deepEqual(body.voices.map((v: { id: string }) => v.id), ENGLISH);
+    assert.deepEqual(body.voices.map((v: { id: string }) => v.id), SPOKEN);
     assert.deepEqual(body.voices[0], { id: 'af_heart', name: 'af_heart', language: 'en-us', gender: 'female' });
     assert.deepEqual(body.voices.find((v: { id: string }) => v.id === 'bm_fable'), { id: 'bm_fable', name: 'bm_fable', language: 'en-gb', gender: 'male' });
+    assert.deepEqual(body.voices.find((v: { id: string }) => v.id === 'ff_siwis'), { id: 'ff_siwis', name: 'ff_siwis', language: 'fr-fr', gender: 'female' });
+  });
+
+  it('?all=true: every voice, ja and zh too, each with `speakable`', async () => {
+    const body = (await app.inject(get('/v1/audio/voices?all=true'))).json();
+    assert.deepEqual(body.voices.map((v: { id: string }) => v.id), VOICES);
+    assert.deepEqual(body.voices.find((v: { id: string }) => v.id === 'jf_alpha'), { id: 'jf_alpha', name: 'jf_alpha', language: 'ja', gender: 'female', speakable: false });
+    assert.equal(body.voices.find((v: { id: string }) => v.id === 'ef_dora').speakable, true);
+    assert.equal((await app.inject(get('/v1/audio/voices?all=true&legacy=true'))).body, JSON.stringify({ voices: VOICES }));
   });
 
   it('?legacy=true: the plain names, byte for byte as before', async () => {
     const res = await app.inject(get('/v1/audio/voices?legacy=true'));
-    assert.equal(res.body, JSON.stringify({ voices: ENGLISH }));
+    assert.equal(res.body, JSON.stringify({ voices: SPOKEN }));
     assert.equal((await app.inject(get('/v1/audio/voices?legacy=false'))).json().voices[0].id, 'af_heart');
   });
 
@@ -125,10 +135,28 @@ describe("Kokoro-FastAPI's request extensions", () => {
     assert.equal(source.jobs.at(-1)!.lang, 'en-gb', 'default: the voice prefix');
   });
 
-  it("lang_code: other Kokoro languages are a clear 400 naming what is supported; nonsense too", async () => {
-    for (const code of ['j', 'ja', 'z', 'zh', 'e', 'es', 'f', 'fr', 'fr-fr', 'h', 'hi', 'i', 'it', 'p', 'pt-br']) {
-      assert.match(error400(await app.inject(speech({ ...base, lang_code: code })), 'lang_code'), new RegExp(`lang_code '${code}' is not supported yet; supported: 'a'/'en-us', 'b'/'en-gb'`));
+  it('lang_code: the espeak languages by letter or tag (any voice may read them)', async () => {
+    const codes = [['e', 'es'], ['es', 'es'], ['ES-es', 'es'], ['f', 'fr-fr'], ['fr', 'fr-fr'], ['fr-FR', 'fr-fr'], ['h', 'hi'], ['hi', 'hi'],
+      ['i', 'it'], ['it', 'it'], ['p', 'pt-br'], ['pt', 'pt-br'], ['pt-BR', 'pt-br'], ['pt_br', 'pt-br']] as const;
+    for (const [code, lang] of codes) {
+      const res = await app.inject(speech({ ...base, lang_code: code, response_format: 'pcm' }));
+      assert.equal(res.statusCode, 200, res.body);
+      assert.equal(source.jobs.at(-1)!.lang, lang, code);
     }
+    for (const [voice, lang] of [['ef_dora', 'es'], ['ff_siwis', 'fr-fr']] as const) {
+      assert.equal((await app.inject(speech({ ...base, voice, response_format: 'pcm' }))).statusCode, 200);
+      assert.equal(source.jobs.at(-1)!.lang, lang, `default from ${voice}`);
+    }
+    // A ja voice reads a language that is spoken when lang_code names it.
+    assert.equal((await app.inject(speech({ ...base, voice: 'jf_alpha', lang_code: 'e', response_format: 'pcm' }))).statusCode, 200);
+    assert.equal(source.jobs.at(-1)!.lang, 'es');
+  });
+
+  it("lang_code: ja and zh are a clear 400 naming what is supported; nonsense too", async () => {
+    for (const code of ['j', 'ja', 'JA-jp', 'z', 'zh', 'zh-cn', 'cmn']) {
+      assert.match(error400(await app.inject(speech({ ...base, lang_code: code })), 'lang_code'), new RegExp(`lang_code '${code}' is not supported yet; ${SUPPORTED}`));
+    }
+    assert.match(error400(await app.inject(speech({ ...base, voice: 'jf_alpha' })), 'voice'), new RegExp(`Voice 'jf_alpha' speaks ja, which is not supported yet`));
     assert.match(error400(await app.inject(speech({ ...base, lang_code: 'xx' })), 'lang_code'), /not a Kokoro language/);
     error400(await app.inject(speech({ ...base, lang_code: 1 })), 'lang_code');
   });
@@ -140,9 +168,12 @@ describe("Kokoro-FastAPI's request extensions", () => {
     assert.equal(source.jobs.at(-1)!.lang, 'en-us');
     await app.inject(speech({ ...base, voice: 'af_heart+bf_emma', lang_code: 'b', response_format: 'pcm' }));
     assert.equal(source.jobs.at(-1)!.lang, 'en-gb');
-    // Voices of other languages are not listed yet (so a mix with one is an unknown voice);
-    // once they are, a mix of languages without lang_code is refused by name.
-    error400(await app.inject(speech({ ...base, voice: 'af_heart+jf_alpha' })), 'voice');
+    // A mix of languages without lang_code is refused by name; with it, it reads that language.
+    for (const voice of ['af_heart+jf_alpha', 'af_heart+ef_dora', 'ef_dora+ff_siwis']) {
+      assert.match(error400(await app.inject(speech({ ...base, voice })), 'voice'), /different languages; name the language with 'lang_code'/, voice);
+    }
+    assert.equal((await app.inject(speech({ ...base, voice: 'ef_dora+ff_siwis', lang_code: 'f', response_format: 'pcm' }))).statusCode, 200);
+    assert.equal(source.jobs.at(-1)!.lang, 'fr-fr');
     const known = new Set(['af_heart', 'bf_emma', 'jf_alpha']);
     assert.throws(() => resolveVoice('af_heart+jf_alpha', known), (e: ApiError) => e.status === 400 && /different languages; name the language with 'lang_code'/.test(e.message));
     assert.equal(resolveVoice('bf_emma+af_heart', known).lang, 'en-gb');

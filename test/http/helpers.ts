@@ -6,7 +6,7 @@ import { createMetrics } from '../../gateway/metrics.js';
 import { FakeAdmission, FakeEncoders, FakeSource, type EncoderPlan, type FakeSourceOptions } from './fakes.js';
 import { type EncoderFactory } from '../../audio/encode/types.js';
 
-export const VOICES = ['af_heart', 'af_alloy', 'af_bella', 'am_adam', 'am_echo', 'bm_fable', 'bf_emma', 'jf_alpha', 'zf_xiaobei'];
+export const VOICES = ['af_heart', 'af_alloy', 'af_bella', 'am_adam', 'am_echo', 'bm_fable', 'bf_emma', 'ef_dora', 'ff_siwis', 'jf_alpha', 'zf_xiaobei'];
 
 export interface TestAppOptions {
   env?: Record<string, string>;

@@ -1,8 +1,10 @@
 // Kokoro v1.0's languages: our tags, Kokoro-FastAPI's one-letter lang codes, voice prefixes.
-// Extends protocol/constants.ts LANGS (en-us, en-gb), which the engine validates against.
+// Plain data (no WASM, no model files): the gateway imports it. The lists of tags themselves are
+// protocol/constants.ts's (LANGS spoken, PENDING_LANGS known but not spoken yet).
+import { isLang, KNOWN_LANGS, type KnownLang, type Lang } from '../../../protocol/constants.js';
 
-export const ALL_LANGS = ['en-us', 'en-gb', 'es', 'fr-fr', 'hi', 'it', 'pt-br', 'ja', 'zh'] as const;
-export type AnyLang = (typeof ALL_LANGS)[number];
+export const ALL_LANGS = KNOWN_LANGS;
+export type AnyLang = KnownLang;
 /** Languages read through espeak-ng with misaki's EspeakG2P mapping. */
 export const ESPEAK_LANGS = ['es', 'fr-fr', 'hi', 'it', 'pt-br'] as const;
 export type EspeakLang = (typeof ESPEAK_LANGS)[number];
@@ -27,6 +29,12 @@ export function resolveLang(code: string): AnyLang | undefined {
 /** The language a voice speaks, from its prefix letter ("ef_dora" -> es); undefined when unknown. */
 export function voiceLang(voice: string): AnyLang | undefined {
   return /^[a-z][fm]_/.test(voice) ? LANG_CODE[voice[0]] : undefined;
+}
+
+/** The language a voice speaks when it is one the front end speaks (not ja, zh yet). */
+export function spokenVoiceLang(voice: string): Lang | undefined {
+  const l = voiceLang(voice);
+  return isLang(l) ? l : undefined;
 }
 
 /** Gender from the voice prefix's second letter. */

@@ -4,9 +4,14 @@
 import type { FastifyInstance } from 'fastify';
 import { ApiError } from '../api-error.js';
 import { isSpeechModel, SPEECH_MODELS } from '../speech-request.js';
+import { voiceGender, voiceLang } from '../../../engine/text/lang/langs.js';
+import { isLang } from '../../../protocol/constants.js';
 
 export interface InfoRouteOptions {
+  /** The voices listed: those of the languages spoken. */
   voices: () => readonly string[];
+  /** Every voice in the voices directory (`?all=true`); default: `voices`. */
+  allVoices?: () => readonly string[];
   engines?: () => unknown[];
 }
 
@@ -18,18 +23,13 @@ const MODELS_CREATED = 1735689600; // 2025-01-01T00:00:00Z
 
 const modelObject = (id: string) => ({ id, object: 'model', created: MODELS_CREATED, owned_by: 'kokoro' });
 
-/** Kokoro's voice prefix letters → language tag. */
-const LANGUAGES: Readonly<Record<string, string>> = {
-  a: 'en-us', b: 'en-gb', e: 'es', f: 'fr-fr', h: 'hi', i: 'it', j: 'ja', p: 'pt-br', z: 'zh',
-};
-
 /** One voice as Open WebUI reads it (`id`) with what the Kokoro name says about it. */
 export function voiceObject(name: string) {
   return {
     id: name,
     name,
-    language: LANGUAGES[name[0]!] ?? 'unknown',
-    gender: name[1] === 'm' ? 'male' : name[1] === 'f' ? 'female' : 'unknown',
+    language: voiceLang(name) ?? 'unknown',
+    gender: voiceGender(name) ?? 'unknown',
   };
 }
 
@@ -50,10 +50,18 @@ export function infoRoutes(app: FastifyInstance, opts: InfoRouteOptions): void {
     return modelObject(id);
   });
 
-  // Objects by default; `?legacy=true` keeps the plain names of earlier versions.
-  app.get<{ Querystring: { legacy?: string } }>('/v1/audio/voices', async (request) => {
+  // Objects by default; `?legacy=true` keeps the plain names of earlier versions. Only voices
+  // of the languages spoken are listed (a client offers what it lists); `?all=true` lists every
+  // voice in the directory, ja and zh ones too, each with `speakable`.
+  app.get<{ Querystring: { legacy?: string; all?: string } }>('/v1/audio/voices', async (request) => {
+    const yes = (v: unknown) => /^(true|1)$/i.test(String(v ?? ''));
+    if (yes(request.query.all)) {
+      const all = (opts.allVoices ?? opts.voices)();
+      if (yes(request.query.legacy)) return { voices: [...all] };
+      return { voices: all.map((n) => ({ ...voiceObject(n), speakable: isLang(voiceLang(n)) })) };
+    }
     const names = opts.voices();
-    if (/^(true|1)$/i.test(String(request.query.legacy ?? ''))) return { voices: [...names] };
+    if (yes(request.query.legacy)) return { voices: [...names] };
     return { voices: names.map(voiceObject) };
   });
 
