@@ -35,20 +35,21 @@ import { startGateway, sumMetric, type GatewayOptions, type GatewayProcess } fro
 import { freePort } from '../harness/procs.js';
 import { SAMPLE_RATE } from '../protocol/constants.js';
 
-// ---- the switches of the speed work (adjust here once they land) ------------------------------
+// ---- the switches of the speed work ---------------------------------------------------------
 /** (1) one request's chunks on every idle engine; '0' = off. */
 const PARALLEL_CHUNKS_ENV = 'PARALLEL_CHUNKS';
-/** (2) the engine's first-chunk token cap; OFF value = the old first-chunk rule. */
+/** (2) the first-chunk cap and the chunk ramp: 80 tokens without the ramp is the rule before. */
 const FIRST_CHUNK_ENV = 'FIRST_CHUNK_TOKENS';
-const FIRST_CHUNK_OFF = '0';
+const FIRST_CHUNK_OFF = '80';
+const RAMP_ENV = 'CHUNK_RAMP';
 /** (3) the chunk cache size in MB; '0' = off. */
 const CACHE_ENV = 'CACHE_MB';
 /** The cache hit counter (other metrics whose name holds "cache" are listed too). */
 const CACHE_HITS_METRIC = 'kokoro_cache_hits_total';
 
-const OFF_ENV: Record<string, string> = { [PARALLEL_CHUNKS_ENV]: '0', [FIRST_CHUNK_ENV]: FIRST_CHUNK_OFF, [CACHE_ENV]: '0' };
+const OFF_ENV: Record<string, string> = { [PARALLEL_CHUNKS_ENV]: '0', [FIRST_CHUNK_ENV]: FIRST_CHUNK_OFF, [RAMP_ENV]: '0', [CACHE_ENV]: '0' };
 // Blank = the setting's default (settings/reader.ts), also when this shell has the variable set.
-const NEW_ENV: Record<string, string> = { [PARALLEL_CHUNKS_ENV]: '', [FIRST_CHUNK_ENV]: '', [CACHE_ENV]: '' };
+const NEW_ENV: Record<string, string> = { [PARALLEL_CHUNKS_ENV]: '', [FIRST_CHUNK_ENV]: '', [RAMP_ENV]: '', [CACHE_ENV]: '' };
 
 const PEER_SCRIPT = '/work/shared/tools/peer-fastkokoro.sh';
 
@@ -641,7 +642,7 @@ async function main(): Promise<void> {
 
   finish('latency', flags, {
     quick, rounds, seconds, levels, classes, throughputText: tputClass, formats,
-    settings: { off: OFF_ENV, new: 'defaults (variables blank)', variables: [PARALLEL_CHUNKS_ENV, FIRST_CHUNK_ENV, CACHE_ENV] },
+    settings: { off: OFF_ENV, new: 'defaults (variables blank)', variables: [PARALLEL_CHUNKS_ENV, FIRST_CHUNK_ENV, RAMP_ENV, CACHE_ENV] },
     layout, peer: hasPeer ? { base: servers.find((s) => s.name === 'peer')!.base, model: servers.find((s) => s.name === 'peer')!.model, probes: peerProbes } : null,
     lone: summary, throughput: tputSummary, cache, identical: identicalSummary, targets, sectionCacheMetrics: sectionMetrics,
     samples: { lone, throughput: tput, identical }, warnings, notes,

@@ -41,6 +41,7 @@ const thread = new SynthThread(
     threads: config.threads,
     device: config.device,
     upgradeLib: config.upgradeLib,
+    chunking: config.chunking,
   },
   log,
   (err) => {

@@ -14,6 +14,8 @@ export interface WorkerConfig {
   threads: number;
   device: string;
   upgradeLib?: string;
+  /** How texts are cut into chunks (FIRST_CHUNK_TOKENS, CHUNK_RAMP); absent: the front end's defaults. */
+  chunking?: { firstChunkTokens: number; ramp: boolean };
 }
 
 export type ToWorker =

@@ -6,10 +6,14 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { loadKokoroModel, toInt16, type KokoroModel } from './inference.js';
 import type { FromWorker, ToWorker, WorkerConfig } from './synth-messages.js';
 import { loadRuntime } from './runtime/ort.js';
-import { createTextFrontEnd, type PreparedChunk, type TextFrontEnd } from './text/index.js';
+import { createTextFrontEnd, type ChunkOptions, type PreparedChunk, type TextFrontEnd } from './text/index.js';
 import { VoiceStore } from './voices.js';
 
 const config = workerData as WorkerConfig;
+// The same cut for /synthesize and /plan, so both give the same chunks for the same text.
+const chunking: ChunkOptions = config.chunking
+  ? { firstChunkTokens: config.chunking.firstChunkTokens, ...(config.chunking.ramp ? {} : { growth: Infinity }) }
+  : {};
 const port = parentPort!;
 const send = (msg: FromWorker, transfer?: ArrayBuffer[]) => port.postMessage(msg, transfer ?? []);
 const log = (level: 'debug' | 'info' | 'warn', message: string) => send({ type: 'log', level, message });
@@ -40,7 +44,7 @@ async function start(): Promise<void> {
 async function handle(msg: Exclude<ToWorker, { type: 'cancel-plan' | 'plan' }>): Promise<void> {
   try {
     if (msg.type === 'prepare') {
-      const chunks = await text.chunk(msg.text, msg.lang);
+      const chunks = await text.chunk(msg.text, msg.lang, chunking);
       send({ type: 'prepared', seq: msg.seq, chunks: chunks.map((c) => c.tokens) });
     } else {
       const style = voices.style(msg.voice, msg.tokens.length);
@@ -90,7 +94,7 @@ port.on('message', (msg: ToWorker) => {
     const p = plans.get(msg.seq);
     if (p) p.cancelled = true;
   } else if (msg.type === 'plan') {
-    plans.set(msg.seq, { gen: text.chunks(msg.text, msg.lang), chunks: 0, cancelled: false });
+    plans.set(msg.seq, { gen: text.chunks(msg.text, msg.lang, chunking), chunks: 0, cancelled: false });
     enqueue(() => planStep(msg.seq));
   } else {
     enqueue(() => handle(msg));

@@ -4,6 +4,8 @@
 // both come from here.
 import { POOL_KEYS, type PoolKey } from '../audio/encode/factory.js';
 import { loadVoiceMap, OPENAI_VOICES, type VoiceMap } from '../gateway/http/voice-map.js';
+import { DEFAULT_FIRST_CHUNK_TOKENS } from '../engine/text/chunk-sizes.js';
+import { MAX_CHUNK_TOKENS } from '../protocol/constants.js';
 import { bool, decimal, int, intOrAuto, list, ms, oneOf, readOne, SettingsError, text, url, type Env, type Parser } from './reader.js';
 
 /** The process that reads a setting: the gateway, an engine process, or both. */
@@ -172,6 +174,8 @@ export const SCHEMA = {
   ENGINE_MAX_ACTIVE: fixed({ parser: int(1, 1024), readers: E, default: 8, doc: 'Requests an engine takes at once; more are refused.' }),
   ENGINE_HEARTBEAT_MS: fixed({ parser: ms(10, 3_600_000), readers: E, default: 1000, doc: 'How often an engine writes a heartbeat on a quiet stream (the gateway sets it from `STALL_TIMEOUT_MS`).' }),
   ENGINE_DEBUG: fixed({ parser: bool(), readers: E, default: false, doc: 'Engine debug log lines.' }),
+  FIRST_CHUNK_TOKENS: fixed({ parser: int(1, MAX_CHUNK_TOKENS), readers: E, default: DEFAULT_FIRST_CHUNK_TOKENS, doc: 'Longest first chunk of a request, in phoneme tokens: it is cut at the best natural boundary below this, so first audio comes sooner (80 with `CHUNK_RAMP=0` is the rule before the speed work, for benchmarks).' }),
+  CHUNK_RAMP: fixed({ parser: bool(), readers: E, default: true, doc: 'Later chunks grow threefold each (up to 200 tokens) so chunk 1 is ready before chunk 0 has played; off: every later chunk is packed to 200 at once.' }),
 } satisfies Record<string, SettingDef>;
 
 export type SettingName = keyof typeof SCHEMA;

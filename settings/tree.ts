@@ -166,6 +166,8 @@ export interface EngineConfig {
   upgradeLib: string;
   /** ENGINE_DEBUG: write debug log lines. */
   debug: boolean;
+  /** FIRST_CHUNK_TOKENS and CHUNK_RAMP: how a text is cut into chunks. */
+  chunking: { firstChunkTokens: number; ramp: boolean };
   /** Where a remote engine fetches and verifies missing model files from (a forked one trusts its gateway). */
   models: ModelsSettings;
 }
@@ -339,6 +341,7 @@ export function loadEngineSettings(env: Env, opts: { pid?: number; cores?: numbe
     ...(token ? { token } : {}),
     upgradeLib: files.runtimeLibrary,
     debug: v.ENGINE_DEBUG,
+    chunking: { firstChunkTokens: v.FIRST_CHUNK_TOKENS, ramp: v.CHUNK_RAMP },
     models: { dir, cacheDir, mirrorUrls: v.KOKORO_MODELS_MIRROR, python: v.KOKORO_PYTHON },
   };
 }

@@ -28,12 +28,8 @@ export interface TextFrontEnd {
   chunks(text: string, lang: Lang, opts?: ChunkOptions): AsyncGenerator<PreparedChunk>;
 }
 export type { Lang };
-// Sized with bench:first-chunk: 40 tokens (about 5 words, 2 s of audio) gets chunk 0's audio out in about
-// half the time of the old 80-token rule while still ending at a clause or phrase boundary.
-export const DEFAULT_FIRST_CHUNK_TOKENS = 40;
-export const DEFAULT_TARGET_TOKENS = 200;
-/** How much longer each chunk may be than the one before, up to the target (see ChunkOptions.growth). */
-export const CHUNK_GROWTH = 3;
+import { CHUNK_GROWTH, DEFAULT_FIRST_CHUNK_TOKENS, DEFAULT_TARGET_TOKENS } from './chunk-sizes.js';
+export { CHUNK_GROWTH, DEFAULT_FIRST_CHUNK_TOKENS, DEFAULT_TARGET_TOKENS };
 
 interface Unit { text: string; phonemes: string; tokens: number[] }
 
