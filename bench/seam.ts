@@ -14,12 +14,13 @@
 // end level of chunk 0 synthesized with a comma token appended (a continuing-intonation test).
 //
 //   npm run build && node dist/bench/seam.js [--cap 40] [--voice af_heart] [--out DIR] [--no-trim]
+//                                         [--stretch N] (chunk 0's stretch to punctuation; 0: off)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { endingClass, trimEdges } from '../engine/edges.js';
 import { loadKokoroModel } from '../engine/inference.js';
 import { loadRuntime } from '../engine/runtime/ort.js';
-import { createTextFrontEnd } from '../engine/text/index.js';
+import { createTextFrontEnd, FIRST_CHUNK_STRETCH_TOKENS } from '../engine/text/index.js';
 import { Vocab } from '../engine/text/vocab.js';
 import { VoiceStore } from '../engine/voices.js';
 import { modelFiles } from '../models/paths.js';
@@ -90,6 +91,7 @@ runMain(async () => {
   const voice = flags.str('--voice') ?? 'af_heart';
   const out = flags.str('--out') ?? '/tmp/kokoro-seam';
   const trim = !flags.has('--no-trim');
+  const stretch = flags.has('--stretch') ? Number(flags.str('--stretch')) : FIRST_CHUNK_STRETCH_TOKENS;
   mkdirSync(out, { recursive: true });
   const dir = modelsDir();
   const files = modelFiles(dir);
@@ -102,7 +104,7 @@ runMain(async () => {
   const rows: (string | number)[][] = [];
   const manifest: { name: string; split: string; joined: string; text: string }[] = [];
   for (const [i, text] of PARAGRAPHS.entries()) {
-    const chunks = await fe.chunk(text, 'en-us', { firstChunkTokens: cap });
+    const chunks = await fe.chunk(text, 'en-us', { firstChunkTokens: cap, firstChunkStretchTokens: stretch });
     if (chunks.length < 2) continue;
     const [c0, c1] = chunks as [typeof chunks[0], typeof chunks[0]];
     const edge = (x: Float32Array, tokens: number[]) => (trim ? trimEdges(x, tokens, 1) : x);
@@ -144,7 +146,7 @@ runMain(async () => {
       fmt(db(level(rs, ps[0] - 30, ps[0])), 1), fmt(db(level(rj, pj[0] - 30, pj[0])), 1), commaDb,
       fmt(db(level(rs, ps[1], ps[1] + 30)), 1), fmt(db(level(rj, pj[1], pj[1] + 30)), 1), fmt(step, 4)]);
   }
-  table(`Seam after chunk 0 (cap ${cap}, ${voice}, ${trim ? 'edges trimmed' : 'untrimmed'}): chunks 0+1 synthesized apart and concatenated vs as one chunk`,
+  table(`Seam after chunk 0 (cap ${cap}, stretch ${stretch || 'off'}, ${voice}, ${trim ? 'edges trimmed' : 'untrimmed'}): chunks 0+1 synthesized apart and concatenated vs as one chunk`,
     ['text', 'tokens', 'chunk 0 ends', 'split s', 'joined s', 'diff s', 'pause ms', 'joined', 'pre dB', 'joined', '+, dB', 'post dB', 'joined', 'step'], rows,
     'pause: the silent run (RMS < -40 dBFS, 10 ms frames) at the seam, and at the same boundary in the one-chunk rendering.\n' +
     'pre/post dB: speech level in the 300 ms before/after that pause. step: |sample difference| across the junction (full scale 1).');
