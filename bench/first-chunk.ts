@@ -11,6 +11,9 @@
 //
 //   npm run bench:first-chunk -- [--caps 20,30,40,60,80] [--reps 3] [--voice af_heart]
 //                                [--targets 200,250,300] [--no-throughput] [--no-gap] [--json FILE]
+//                                [--stretch 60]
+// `cap-N` is the cap alone (firstChunkStretchTokens 0); with --stretch S, `cap-N+S` variants run
+// too: chunk 0 may stretch to S tokens to end at punctuation (the default rule, S = 60).
 import { join } from 'node:path';
 import { loadKokoroModel, type KokoroModel } from '../engine/inference.js';
 import { loadRuntime } from '../engine/runtime/ort.js';
@@ -54,7 +57,8 @@ runMain(async () => {
   for (let i = 0; i < 3; i++) await run((await fe.chunk(PARAGRAPHS[i]!, 'en-us'))[0]!.tokens); // warm-up
 
   const texts = [...PARAGRAPHS.map((text, i) => ({ name: `p${i}`, text })), { name: 'long', text: LONG }];
-  const variants = ['old-80', ...caps.map((c) => `cap-${c}`)];
+  const stretch = flags.has('--stretch') ? flags.num('--stretch', 60) : 0;
+  const variants = ['old-80', ...caps.flatMap((c) => (stretch > c ? [`cap-${c}`, `cap-${c}+${stretch}`] : [`cap-${c}`]))];
   const samples: Sample[] = [];
   const gaps = new Map<string, number[]>();
   for (let rep = 0; rep < reps; rep++) {
@@ -71,7 +75,8 @@ runMain(async () => {
           first = all[0]!;
           rest = all.slice(1);
         } else {
-          gen = fe.chunks(t.text, 'en-us', { firstChunkTokens: Number(v.slice(4)) });
+          const [cap, stretchTo] = v.slice(4).split('+').map(Number) as [number, number | undefined];
+          gen = fe.chunks(t.text, 'en-us', { firstChunkTokens: cap, firstChunkStretchTokens: stretchTo ?? 0 });
           first = (await gen.next()).value!;
         }
         const t1 = performance.now();

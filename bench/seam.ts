@@ -9,12 +9,18 @@
 // show as a large step). WAVs go to --out DIR (default /tmp/kokoro-seam) for listening or a
 // transcriber (scripts/seam-transcribe.py).
 //
-//   npm run build && node dist/bench/seam.js [--cap 40] [--voice af_heart] [--out DIR]
+// Chunks are trimmed as the engine trims them (engine/edges.ts); --no-trim gives the raw model
+// output (the figures before the trim). Where chunk 0 ends without punctuation, "+, dB" is the
+// end level of chunk 0 synthesized with a comma token appended (a continuing-intonation test).
+//
+//   npm run build && node dist/bench/seam.js [--cap 40] [--voice af_heart] [--out DIR] [--no-trim]
+//                                         [--stretch N] (chunk 0's stretch to punctuation; 0: off)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { endingClass, trimEdges } from '../engine/edges.js';
 import { loadKokoroModel } from '../engine/inference.js';
 import { loadRuntime } from '../engine/runtime/ort.js';
-import { createTextFrontEnd } from '../engine/text/index.js';
+import { createTextFrontEnd, FIRST_CHUNK_STRETCH_TOKENS } from '../engine/text/index.js';
 import { Vocab } from '../engine/text/vocab.js';
 import { VoiceStore } from '../engine/voices.js';
 import { modelFiles } from '../models/paths.js';
@@ -84,6 +90,8 @@ runMain(async () => {
   const cap = flags.num('--cap', 40);
   const voice = flags.str('--voice') ?? 'af_heart';
   const out = flags.str('--out') ?? '/tmp/kokoro-seam';
+  const trim = !flags.has('--no-trim');
+  const stretch = flags.has('--stretch') ? Number(flags.str('--stretch')) : FIRST_CHUNK_STRETCH_TOKENS;
   mkdirSync(out, { recursive: true });
   const dir = modelsDir();
   const files = modelFiles(dir);
@@ -96,14 +104,25 @@ runMain(async () => {
   const rows: (string | number)[][] = [];
   const manifest: { name: string; split: string; joined: string; text: string }[] = [];
   for (const [i, text] of PARAGRAPHS.entries()) {
-    const chunks = await fe.chunk(text, 'en-us', { firstChunkTokens: cap });
+    const chunks = await fe.chunk(text, 'en-us', { firstChunkTokens: cap, firstChunkStretchTokens: stretch });
     if (chunks.length < 2) continue;
     const [c0, c1] = chunks as [typeof chunks[0], typeof chunks[0]];
-    const a0 = await run(c0.tokens);
-    const a1 = await run(c1.tokens);
+    const edge = (x: Float32Array, tokens: number[]) => (trim ? trimEdges(x, tokens, 1) : x);
+    const a0 = edge(await run(c0.tokens), c0.tokens);
+    const a1 = edge(await run(c1.tokens), c1.tokens);
     const joinedTokens = vocab.encode(`${c0.phonemes} ${c1.phonemes}`);
     if (joinedTokens.length > 510) continue;
-    const joined = await run(joinedTokens);
+    const joined = edge(await run(joinedTokens), joinedTokens);
+    // Continuing-intonation test: chunk 0 with a comma token appended, its end level.
+    let commaDb = '';
+    if (endingClass(c0.tokens) === 'none') {
+      const comma = [...c0.tokens, ...vocab.encode(',')];
+      const ac = edge(await run(comma), comma);
+      const rc = frameRms(ac);
+      let e = rc.length;
+      while (e > 0 && rc[e - 1]! < SILENT) e--;
+      commaDb = fmt(db(level(rc, e - 30, e)), 1);
+    }
     const split = new Float32Array(a0.length + a1.length);
     split.set(a0);
     split.set(a1, a0.length);
@@ -124,11 +143,11 @@ runMain(async () => {
     rows.push([name, `${c0.tokens.length}+${c1.tokens.length}`, `"…${c0.text.split(' ').slice(-2).join(' ')}"`,
       fmt(split.length / SAMPLE_RATE), fmt(joined.length / SAMPLE_RATE), fmt((split.length - joined.length) / SAMPLE_RATE),
       (ps[1] - ps[0]) * 10, (pj[1] - pj[0]) * 10,
-      fmt(db(level(rs, ps[0] - 30, ps[0])), 1), fmt(db(level(rj, pj[0] - 30, pj[0])), 1),
+      fmt(db(level(rs, ps[0] - 30, ps[0])), 1), fmt(db(level(rj, pj[0] - 30, pj[0])), 1), commaDb,
       fmt(db(level(rs, ps[1], ps[1] + 30)), 1), fmt(db(level(rj, pj[1], pj[1] + 30)), 1), fmt(step, 4)]);
   }
-  table(`Seam after chunk 0 (cap ${cap}, ${voice}): chunks 0+1 synthesized apart and concatenated vs as one chunk`,
-    ['text', 'tokens', 'chunk 0 ends', 'split s', 'joined s', 'diff s', 'pause ms', 'joined', 'pre dB', 'joined', 'post dB', 'joined', 'step'], rows,
+  table(`Seam after chunk 0 (cap ${cap}, stretch ${stretch || 'off'}, ${voice}, ${trim ? 'edges trimmed' : 'untrimmed'}): chunks 0+1 synthesized apart and concatenated vs as one chunk`,
+    ['text', 'tokens', 'chunk 0 ends', 'split s', 'joined s', 'diff s', 'pause ms', 'joined', 'pre dB', 'joined', '+, dB', 'post dB', 'joined', 'step'], rows,
     'pause: the silent run (RMS < -40 dBFS, 10 ms frames) at the seam, and at the same boundary in the one-chunk rendering.\n' +
     'pre/post dB: speech level in the 300 ms before/after that pause. step: |sample difference| across the junction (full scale 1).');
   writeFileSync(join(out, 'manifest.json'), JSON.stringify(manifest, null, 1));

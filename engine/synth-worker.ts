@@ -3,6 +3,7 @@
 // It does one job at a time, in the order the I/O thread sends them.
 import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
+import { trimEdges } from './edges.js';
 import { loadKokoroModel, toInt16, type KokoroModel } from './inference.js';
 import type { FromWorker, ToWorker, WorkerConfig } from './synth-messages.js';
 import { loadRuntime } from './runtime/ort.js';
@@ -48,7 +49,8 @@ async function handle(msg: Exclude<ToWorker, { type: 'cancel-plan' | 'plan' }>):
       send({ type: 'prepared', seq: msg.seq, chunks: chunks.map((c) => c.tokens) });
     } else {
       const style = voices.style(msg.voice, msg.tokens.length);
-      const samples = toInt16(await model.run(msg.tokens, style, msg.speed));
+      // Edge silence trimmed here, for /infer and /synthesize alike (engine/edges.ts).
+      const samples = toInt16(trimEdges(await model.run(msg.tokens, style, msg.speed), msg.tokens, msg.speed));
       send({ type: 'audio', seq: msg.seq, chunk: msg.chunk, samples }, [samples.buffer as ArrayBuffer]);
     }
   } catch (err) {

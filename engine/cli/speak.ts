@@ -7,6 +7,7 @@ import { finished } from 'node:stream/promises';
 import { ensureModels } from '../../models/fetch.js';
 import { resolveModelsDir } from '../../models/paths.js';
 import { createEncoderFactory } from '../../audio/encode/index.js';
+import { trimEdges } from '../edges.js';
 import { loadKokoroModel, toInt16 } from '../inference.js';
 import { loadRuntime } from '../runtime/ort.js';
 import { createTextFrontEnd } from '../text/index.js';
@@ -76,7 +77,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   let samples = 0;
   for (const chunk of chunks) {
-    const audio = toInt16(await model.run(chunk.tokens, voices.style(values.voice!, chunk.tokens.length), speed));
+    const audio = toInt16(trimEdges(await model.run(chunk.tokens, voices.style(values.voice!, chunk.tokens.length), speed), chunk.tokens, speed));
     samples += audio.length;
     await encoder.write(audio);
     if (chunks.length > 1) {

@@ -19,6 +19,8 @@ export interface ChunkOptions {
    * chunk is synthesized while the one before it plays (default CHUNK_GROWTH; Infinity: off).
    */
   growth?: number;
+  /** Chunk 0 may stretch to this many tokens to end at punctuation (default FIRST_CHUNK_STRETCH_TOKENS; 0: off). */
+  firstChunkStretchTokens?: number;
 }
 export interface TextFrontEnd {
   phonemize(text: string, lang: Lang): Promise<string>;
@@ -193,7 +195,8 @@ class FrontEnd implements TextFrontEnd {
         for (const u of await this.fit(sentence, lang, limit())) yield* this.pack(u, () => cur, add, flush, () => curTokens, budget(index), max);
         break;
       }
-      const cut = await this.firstCut(sentence, whole, lang, first);
+      const cut = await this.punctuatedFirstCut(sentence, whole, lang, first,
+        Math.min(max, Math.floor(opts.firstChunkStretchTokens ?? FIRST_CHUNK_STRETCH_TOKENS)));
       if (cut) {
         add(cut.head);
         yield flush()!;
@@ -222,6 +225,36 @@ class FrontEnd implements TextFrontEnd {
     const joined = tokens() + (cur().length ? 1 : 0) + u.tokens.length;
     if (cur().length && (joined > target || joined > max)) yield flush()!;
     add(u);
+  }
+
+  /**
+   * firstCut, preferring punctuation: a cut under the cap that ends at punctuation stands; else
+   * the whole sentence when it fits `stretch` tokens; else the longest prefix ending at clause
+   * punctuation that fits `stretch`; else firstCut's cut. Kokoro ends a chunk cut mid-phrase
+   * with a falling, sentence-final intonation (5-7 dB quieter over the last 300 ms than the
+   * same words inside a sentence: bench/seam.ts); at punctuation it sounds as it should.
+   */
+  private async punctuatedFirstCut(sentence: string, whole: Unit, lang: Lang, cap: number, stretch: number): Promise<{ head: Unit; rest: string } | null> {
+    const cut = await this.firstCut(sentence, whole, lang, cap);
+    if (stretch <= cap) return cut;
+    const words = sentence.split(' ');
+    if (cut?.rest) {
+      const n = words.length - cut.rest.split(' ').length;
+      if (boundaryRank(words[n - 1]!, words[n]!) >= 4) return cut;
+    }
+    if (whole.tokens.length <= stretch) return { head: whole, rest: '' };
+    const perChar = whole.tokens.length / sentence.length;
+    let chars = 0;
+    const ends: number[] = [];
+    for (let i = 0; i < words.length - 1; i++) {
+      chars += (i ? 1 : 0) + words[i]!.length;
+      if (i + 1 >= FIRST_CHUNK_MIN_WORDS && chars * perChar <= stretch * 1.1 && boundaryRank(words[i]!, words[i + 1]!) >= 4) ends.push(i + 1);
+    }
+    for (const end of ends.reverse()) {
+      const head = await this.unit(words.slice(0, end).join(' '), lang);
+      if (head && head.tokens.length <= stretch && head.tokens.length > cap) return { head, rest: words.slice(end).join(' ') };
+    }
+    return cut;
   }
 
   /**
@@ -264,6 +297,12 @@ class FrontEnd implements TextFrontEnd {
     return null;
   }
 }
+
+/**
+ * Chunk 0 may grow from the first-chunk cap to this many tokens when that lets it end at a
+ * sentence end or clause punctuation and the cap does not (punctuatedFirstCut).
+ */
+export const FIRST_CHUNK_STRETCH_TOKENS = 60;
 
 /** Fewest words in a first chunk cut out of a sentence (shorter sounds clipped). */
 export const FIRST_CHUNK_MIN_WORDS = 3;

@@ -1,7 +1,7 @@
 // Chunking: the 510-token bound, whole words only, determinism, a short first chunk.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createTextFrontEnd, type PreparedChunk } from '../../engine/text/index.js';
+import { createTextFrontEnd, FIRST_CHUNK_STRETCH_TOKENS, type PreparedChunk } from '../../engine/text/index.js';
 import { normalizeText } from '../../engine/text/normalize.js';
 import { frontEnd, modelsDir } from './models.js';
 import { MAX_CHUNK_TOKENS } from '../../protocol/constants.js';
@@ -127,8 +127,15 @@ test('the first chunk ends at the best natural boundary under the cap, never mid
   assert.equal((await fe.chunk(CHAT[1]!, 'en-us', { firstChunkTokens: 40 }))[0]!.text, 'When the storm finally passed,');
   assert.equal((await fe.chunk(CHAT[3]!, 'en-us', { firstChunkTokens: 30 }))[0]!.text, 'The recipe looks simple,');
   // No punctuation in reach: the phrase boundary before a conjunction or preposition.
-  assert.equal((await fe.chunk(CHAT[0]!, 'en-us', { firstChunkTokens: 40 }))[0]!.text, 'Every morning the harbor wakes');
+  const noStretch = { firstChunkTokens: 40, firstChunkStretchTokens: 0 };
+  assert.equal((await fe.chunk(CHAT[0]!, 'en-us', noStretch))[0]!.text, 'Every morning the harbor wakes');
+  assert.equal((await fe.chunk(CHAT[5]!, 'en-us', noStretch))[0]!.text, 'Trains into the city were running');
+  // By default chunk 0 stretches past the cap (to FIRST_CHUNK_STRETCH_TOKENS) to reach a sentence end...
+  assert.equal((await fe.chunk(CHAT[0]!, 'en-us', { firstChunkTokens: 40 }))[0]!.text, 'Every morning the harbor wakes before the town does.');
+  // ...but not when there is none in reach,
   assert.equal((await fe.chunk(CHAT[5]!, 'en-us', { firstChunkTokens: 40 }))[0]!.text, 'Trains into the city were running');
+  // and not when the cap already reaches punctuation.
+  assert.equal((await fe.chunk(CHAT[1]!, 'en-us', { firstChunkTokens: 40, firstChunkStretchTokens: 80 }))[0]!.text, 'When the storm finally passed,');
   // A first sentence too short to stand alone takes the next ones that fit.
   assert.equal((await fe.chunk('Hi. Yes. I can help with that today.', 'en-us', { firstChunkTokens: 40 }))[0]!.text, 'Hi. Yes. I can help with that today.');
   // Whatever the cap: whole words, at most the cap, at least two words when cut inside a sentence,
@@ -139,7 +146,11 @@ test('the first chunk ends at the best natural boundary under the cap, never mid
       const chunks = await fe.chunk(text, 'en-us', { firstChunkTokens: cap });
       const first = chunks[0]!;
       const w = words(first.text);
-      assert.ok(first.tokens.length <= cap, `${first.tokens.length} > ${cap}: ${first.text}`);
+      // At most the cap, or at most the stretch when that ends at punctuation.
+      assert.ok(first.tokens.length <= Math.max(cap, FIRST_CHUNK_STRETCH_TOKENS), `${first.tokens.length} > ${cap}: ${first.text}`);
+      if (first.tokens.length > cap) assert.match(first.text, /[,;:—.!?…]["'”’)]*$/, `cap ${cap}: stretched chunk 0 "${first.text}" ends at punctuation`);
+      const capped = (await fe.chunk(text, 'en-us', { firstChunkTokens: cap, firstChunkStretchTokens: 0 }))[0]!;
+      assert.ok(capped.tokens.length <= cap, `${capped.tokens.length} > ${cap}: ${capped.text}`);
       assert.deepEqual(w, norm.slice(0, w.length), 'chunk 0 is a word-aligned prefix');
       assert.deepEqual(chunks.flatMap((c) => words(c.text)), norm);
       // (A whole short sentence, "Sure!", is a natural end: only a cut inside a sentence needs words.)
@@ -179,7 +190,7 @@ test('chunks() hands out chunk 0 before reading the rest of a long text', async 
 test('chunks grow from the short first one towards the target, by at most the growth factor', async () => {
   const fe = await frontEnd();
   const ramp = await fe.chunk(LONG, 'en-us', { firstChunkTokens: 40, targetTokens: 200, growth: 3 });
-  assert.ok(ramp[0]!.tokens.length <= 40);
+  assert.ok(ramp[0]!.tokens.length <= FIRST_CHUNK_STRETCH_TOKENS); // 40, or a stretch to punctuation
   assert.ok(ramp[1]!.tokens.length <= 120, `chunk 1: ${ramp[1]!.tokens.length}`);
   // From chunk 2 on, the usual packing (a single sentence may pass the target, never 510).
   checkBounds(ramp, MAX_CHUNK_TOKENS);
