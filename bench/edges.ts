@@ -18,8 +18,8 @@ import { VoiceStore } from '../engine/voices.js';
 import { modelFiles } from '../models/paths.js';
 import { SAMPLE_RATE } from '../protocol/constants.js';
 import { Flags, median, modelsDir, runMain, table } from './lib/common.js';
+import { FRAME, frameRms } from './lib/frames.js';
 
-const FRAME = SAMPLE_RATE / 100;
 
 const STEMS = [
   'The harbor wakes before the town does',
@@ -32,18 +32,8 @@ const STEMS = [
 ];
 const ENDINGS = ['.', '?', '!', ',', ';', ':', ''];
 
-function frames(x: Float32Array): number[] {
-  const out: number[] = [];
-  for (let i = 0; i + FRAME <= x.length; i += FRAME) {
-    let s = 0;
-    for (let j = i; j < i + FRAME; j++) s += x[j]! * x[j]!;
-    out.push(Math.sqrt(s / FRAME));
-  }
-  return out;
-}
-
 function edges(x: Float32Array, silent: number): { lead: number; trail: number; floor: number } {
-  const r = frames(x);
+  const r = frameRms(x);
   let a = 0;
   while (a < r.length && r[a]! < silent) a++;
   let b = r.length;
@@ -54,7 +44,7 @@ function edges(x: Float32Array, silent: number): { lead: number; trail: number; 
 
 /** The longest silent run strictly inside the speech, in ms. */
 function innerPause(x: Float32Array, silent: number): number {
-  const r = frames(x);
+  const r = frameRms(x);
   let a = 0;
   while (a < r.length && r[a]! < silent) a++;
   let b = r.length;

@@ -3,8 +3,8 @@
 // In this process, on the real model (ONNX Runtime 1.32 as the engine loads it, 1 intra-op
 // thread): for each text and each first-chunk cap, the time from the text to chunk 0's audio
 // (front end up to chunk 0, then session.run on it), against the old rule in the same run
-// (the whole text through the front end first, first chunk clause-packed to 80 tokens:
-// bench/lib/legacy-chunker.ts). Variants are interleaved text by text, so load drift hits
+// (the whole text through the front end first, first chunk up to 80 tokens, no ramp: what the
+// engine does with FIRST_CHUNK_TOKENS=80 CHUNK_RAMP=0). Variants are interleaved text by text, so load drift hits
 // them alike. Also, once per text and cap: chunk 0's audio length and the gap a lone engine
 // would leave before chunk 1's audio (front end + inference of chunk 1 past chunk 0's end).
 // Then throughput of the later chunks per target size (DEFAULT_TARGET_TOKENS candidates).
@@ -21,7 +21,6 @@ import { createTextFrontEnd, DEFAULT_FIRST_CHUNK_TOKENS, DEFAULT_TARGET_TOKENS, 
 import { VoiceStore } from '../engine/voices.js';
 import { modelFiles } from '../models/paths.js';
 import { SAMPLE_RATE } from '../protocol/constants.js';
-import { createTextFrontEnd as createLegacyFrontEnd } from './lib/legacy-chunker.js';
 import { Flags, finish, fmt, median, modelsDir, ms, runMain, table, warnIfBusy } from './lib/common.js';
 import { LONG, PARAGRAPHS, wordCount } from './texts.js';
 
@@ -50,7 +49,6 @@ runMain(async () => {
   const runtime = loadRuntime({ upgradeLib: files.runtimeLibrary });
   const model = await loadKokoroModel(runtime.ort, { modelPath: files.model, threads: 1, device: 'cpu' });
   const fe = await createTextFrontEnd({ modelsDir: dir });
-  const legacy = await createLegacyFrontEnd({ modelsDir: dir });
   const voices = new VoiceStore(join(dir, 'voices'));
   console.log(`ONNX Runtime ${runtime.version} (${runtime.source}), 1 thread, voice ${voice}, caps ${caps.join('/')}, ${reps} reps`);
   const run = (tokens: number[]) => model.run(tokens, voices.style(voice, tokens.length), 1);
@@ -71,7 +69,7 @@ runMain(async () => {
         let gen: AsyncGenerator<{ tokens: number[] }> | undefined;
         let rest: { tokens: number[] }[] = [];
         if (v === 'old-80') {
-          const all = await legacy.chunk(t.text, 'en-us', { firstChunkTokens: 80 });
+          const all = await fe.chunk(t.text, 'en-us', { firstChunkTokens: 80, growth: Infinity, firstChunkStretchTokens: 0 });
           first = all[0]!;
           rest = all.slice(1);
         } else {

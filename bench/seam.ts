@@ -27,19 +27,9 @@ import { modelFiles } from '../models/paths.js';
 import { SAMPLE_RATE } from '../protocol/constants.js';
 import { Flags, fmt, modelsDir, runMain, table } from './lib/common.js';
 import { PARAGRAPHS } from './texts.js';
+import { FRAME, frameRms } from './lib/frames.js';
 
-const FRAME = SAMPLE_RATE / 100; // 10 ms
 const SILENT = 0.01; // RMS below this (about -40 dBFS) counts as silence
-
-function frameRms(x: Float32Array): number[] {
-  const out: number[] = [];
-  for (let i = 0; i + FRAME <= x.length; i += FRAME) {
-    let s = 0;
-    for (let j = i; j < i + FRAME; j++) s += x[j]! * x[j]!;
-    out.push(Math.sqrt(s / FRAME));
-  }
-  return out;
-}
 
 /** The silent run (in frames) that contains or is nearest to frame `at`: [start, end). */
 function pauseNear(rms: number[], at: number, within = 60): [number, number] | null {
