@@ -18,7 +18,7 @@ import { VoiceStore } from '../engine/voices.js';
 import { modelFiles } from '../models/paths.js';
 import { SAMPLE_RATE } from '../protocol/constants.js';
 import { Flags, median, modelsDir, runMain, table } from './lib/common.js';
-import { FRAME, frameRms } from './lib/frames.js';
+import { frameRms } from './lib/frames.js';
 
 
 const STEMS = [

@@ -15,7 +15,7 @@
 // `cap-N` is the cap alone (firstChunkStretchTokens 0); with --stretch S, `cap-N+S` variants run
 // too: chunk 0 may stretch to S tokens to end at punctuation (the default rule, S = 60).
 import { join } from 'node:path';
-import { loadKokoroModel, type KokoroModel } from '../engine/inference.js';
+import { loadKokoroModel } from '../engine/inference.js';
 import { loadRuntime } from '../engine/runtime/ort.js';
 import { createTextFrontEnd, DEFAULT_FIRST_CHUNK_TOKENS, DEFAULT_TARGET_TOKENS, type TextFrontEnd } from '../engine/text/index.js';
 import { VoiceStore } from '../engine/voices.js';
