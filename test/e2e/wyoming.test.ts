@@ -80,7 +80,9 @@ describe('wyoming: Home Assistant\'s protocol with the real wyoming client', { t
     assert.ok(voices.size >= 10, `${voices.size} voices`);
     assert.deepEqual(voices.get('af_heart')?.languages, ['en-US']);
     assert.deepEqual(voices.get('bf_emma')?.languages, ['en-GB']);
-    for (const v of voices.values()) assert.ok(v.languages.length === 1 && /^en-(US|GB)$/.test(v.languages[0]!), `${v.name}: ${v.languages}`);
+    assert.deepEqual(voices.get('ef_dora')?.languages, ['es-ES']);
+    // Every speakable voice, with the tag of the language its prefix names (no Japanese or Chinese yet).
+    for (const v of voices.values()) assert.ok(v.languages.length === 1 && /^(en-US|en-GB|es-ES|fr-FR|hi-IN|it-IT|pt-BR)$/.test(v.languages[0]!), `${v.name}: ${v.languages}`);
   });
 
   it('synthesize → audio-start, audio-chunk…, audio-stop: 24 kHz 16-bit mono, the same PCM as over HTTP', async () => {

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
-import { boundaryRank, DEFAULT_FIRST_CHUNK_TOKENS } from '../../engine/text/index.js';
+import { boundaryRank, DEFAULT_FIRST_CHUNK_TOKENS, FIRST_CHUNK_STRETCH_TOKENS } from '../../engine/text/index.js';
 import { feedLang } from '../../engine/text/lang/score-lang.js';
 import { ESPEAK_LANGS } from '../../engine/text/lang/langs.js';
 import { editDistance, loadFixtures, type LangFixtureRow } from '../../engine/text/score.js';
@@ -39,7 +39,11 @@ test('chunks() in every espeak language: a short first chunk at a clause boundar
     const text = LONG[lang];
     const chunks = await fe.chunk(text, lang);
     assert.ok(chunks.length >= 2, `${lang}: ${chunks.length} chunks`);
-    assert.ok(chunks[0]!.tokens.length <= DEFAULT_FIRST_CHUNK_TOKENS, `${lang}: first chunk ${chunks[0]!.tokens.length} tokens`);
+    // At most the cap, or up to the stretch when that reaches punctuation (engine/text/index.ts).
+    const first = chunks[0]!;
+    const atPunctuation = /[.,;:!?…।—]["'»”)]*$/.test(first.text);
+    assert.ok(first.tokens.length <= DEFAULT_FIRST_CHUNK_TOKENS || (atPunctuation && first.tokens.length <= FIRST_CHUNK_STRETCH_TOKENS),
+      `${lang}: first chunk ${first.tokens.length} tokens ("${first.text}")`);
     // The cut is a natural boundary: never after a determiner or the like (rank 0), and at
     // least before a preposition or conjunction, or after clause punctuation (Hindi, dense in
     // tokens, has none under the cap here: any word but a genitive will do).
