@@ -13,6 +13,10 @@ export interface Profile {
 }
 
 const gatewayEnv = {
+  // The corpus repeats its texts: with the chunk cache on, most requests never reach an engine
+  // and the engine faults land on idle engines (0 resumes in a run). Off, every fault meets real
+  // synthesis. The cache has its own tests (test/gateway/chunks.test.ts).
+  CACHE_MB: '0',
   MAX_CONCURRENT: '8',
   QUEUE_SIZE: '4',
   QUEUE_WAIT_MS: '20000',
