@@ -36,25 +36,8 @@ export function loadFixtures(file: string): FixtureRow[] {
 
 /** Scores the front end on fixture rows; `keep` filters the reference to the model's vocabulary. */
 export async function scoreFixtures(fe: TextFrontEnd, rows: FixtureRow[], lang: 'en-us' | 'en-gb', keep: (ps: string) => string, reference: Reference = 'raw'): Promise<Score> {
-  let refSymbols = 0;
-  let errors = 0;
-  let exact = 0;
-  const mismatches: Mismatch[] = [];
-  for (const row of rows) {
-    const norm = reference === 'norm';
-    const refText = norm ? row[`${lang}-norm`] : row[lang];
-    const input = norm ? row.norm?.[lang] : row.text;
-    if (refText === undefined || input === undefined) throw new Error(`fixture row without ${reference} reference: ${row.text}`);
-    const ref = tidy(keep(refText));
-    const hyp = tidy(await fe.phonemize(input, lang));
-    const r = symbols(ref);
-    const d = editDistance(symbols(hyp), r);
-    refSymbols += r.length;
-    errors += d;
-    if (hyp === ref) exact++;
-    else mismatches.push({ text: row.text, ref, hyp, distance: d });
-  }
-  return { lang, sentences: rows.length, refSymbols, errors, per: refSymbols ? errors / refSymbols : 0, exact, exactRate: rows.length ? exact / rows.length : 1, mismatches };
+  const score = await scorePhonemizer((text) => fe.phonemize(text, lang), rows as unknown as LangFixtureRow[], lang, keep, reference);
+  return { ...score, lang };
 }
 
 /** Fixture row of one other language (test/fixtures/g2p/<lang>/*.json): `text`, misaki's phonemes
