@@ -8,18 +8,12 @@
 // one chunk: the silent run between A and B (the pause a one-chunk rendering has there).
 //
 //   npm run build && node dist/bench/edges.js [--voice af_heart] [--silent 0.01] [--speed 1]
-import { join } from 'node:path';
-import { endingClass, trimEdges, type Ending } from '../engine/edges.js';
-import { loadKokoroModel } from '../engine/inference.js';
-import { loadRuntime } from '../engine/runtime/ort.js';
-import { createTextFrontEnd } from '../engine/text/index.js';
-import { Vocab } from '../engine/text/vocab.js';
-import { VoiceStore } from '../engine/voices.js';
-import { modelFiles } from '../models/paths.js';
-import { SAMPLE_RATE } from '../protocol/constants.js';
-import { Flags, median, modelsDir, runMain, table } from './lib/common.js';
-import { frameRms } from './lib/frames.js';
 
+import { endingClass, trimEdges, type Ending } from '../engine/edges.js';
+import { SAMPLE_RATE } from '../protocol/constants.js';
+import { Flags, median, runMain, table } from './lib/common.js';
+import { frameRms } from './lib/frames.js';
+import { loadInProcess } from './lib/in-process.js';
 
 const STEMS = [
   'The harbor wakes before the town does',
@@ -65,13 +59,7 @@ runMain(async () => {
   const voice = flags.str('--voice') ?? 'af_heart';
   const silent = flags.num('--silent', 0.01);
   const speed = flags.num('--speed', 1);
-  const dir = modelsDir();
-  const files = modelFiles(dir);
-  const runtime = loadRuntime({ upgradeLib: files.runtimeLibrary });
-  const model = await loadKokoroModel(runtime.ort, { modelPath: files.model, threads: 1, device: 'cpu' });
-  const fe = await createTextFrontEnd({ modelsDir: dir });
-  const vocab = Vocab.load(dir);
-  const voices = new VoiceStore(join(dir, 'voices'));
+  const { model, fe, vocab, voices } = await loadInProcess();
   const run = (tokens: number[]) => model.run(tokens, voices.style(voice, tokens.length), speed);
   const tok = async (text: string) => vocab.encode(await fe.phonemize(text, 'en-us'));
 

@@ -14,14 +14,10 @@
 //                                [--stretch 60]
 // `cap-N` is the cap alone (firstChunkStretchTokens 0); with --stretch S, `cap-N+S` variants run
 // too: chunk 0 may stretch to S tokens to end at punctuation (the default rule, S = 60).
-import { join } from 'node:path';
-import { loadKokoroModel } from '../engine/inference.js';
-import { loadRuntime } from '../engine/runtime/ort.js';
-import { createTextFrontEnd, DEFAULT_FIRST_CHUNK_TOKENS, DEFAULT_TARGET_TOKENS, type TextFrontEnd } from '../engine/text/index.js';
-import { VoiceStore } from '../engine/voices.js';
-import { modelFiles } from '../models/paths.js';
+import { DEFAULT_FIRST_CHUNK_TOKENS, DEFAULT_TARGET_TOKENS, type TextFrontEnd } from '../engine/text/index.js';
 import { SAMPLE_RATE } from '../protocol/constants.js';
-import { Flags, finish, fmt, median, modelsDir, ms, runMain, table, warnIfBusy } from './lib/common.js';
+import { Flags, finish, fmt, median, ms, runMain, table, warnIfBusy } from './lib/common.js';
+import { loadInProcess } from './lib/in-process.js';
 import { LONG, PARAGRAPHS, wordCount } from './texts.js';
 
 interface Sample {
@@ -44,12 +40,7 @@ runMain(async () => {
   const voice = flags.str('--voice') ?? 'af_heart';
   const targets = flags.ints('--targets', [200, 250, 300]);
   warnIfBusy();
-  const dir = modelsDir();
-  const files = modelFiles(dir);
-  const runtime = loadRuntime({ upgradeLib: files.runtimeLibrary });
-  const model = await loadKokoroModel(runtime.ort, { modelPath: files.model, threads: 1, device: 'cpu' });
-  const fe = await createTextFrontEnd({ modelsDir: dir });
-  const voices = new VoiceStore(join(dir, 'voices'));
+  const { runtime, model, fe, voices } = await loadInProcess();
   console.log(`ONNX Runtime ${runtime.version} (${runtime.source}), 1 thread, voice ${voice}, caps ${caps.join('/')}, ${reps} reps`);
   const run = (tokens: number[]) => model.run(tokens, voices.style(voice, tokens.length), 1);
   for (let i = 0; i < 3; i++) await run((await fe.chunk(PARAGRAPHS[i]!, 'en-us'))[0]!.tokens); // warm-up

@@ -18,16 +18,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { endingClass, trimEdges } from '../engine/edges.js';
-import { loadKokoroModel } from '../engine/inference.js';
-import { loadRuntime } from '../engine/runtime/ort.js';
-import { createTextFrontEnd, FIRST_CHUNK_STRETCH_TOKENS } from '../engine/text/index.js';
-import { Vocab } from '../engine/text/vocab.js';
-import { VoiceStore } from '../engine/voices.js';
-import { modelFiles } from '../models/paths.js';
+import { FIRST_CHUNK_STRETCH_TOKENS } from '../engine/text/index.js';
 import { SAMPLE_RATE } from '../protocol/constants.js';
-import { Flags, fmt, modelsDir, runMain, table } from './lib/common.js';
+import { Flags, fmt, runMain, table } from './lib/common.js';
 import { PARAGRAPHS } from './texts.js';
 import { FRAME, frameRms } from './lib/frames.js';
+import { loadInProcess } from './lib/in-process.js';
 
 const SILENT = 0.01; // RMS below this (about -40 dBFS) counts as silence
 
@@ -83,13 +79,7 @@ runMain(async () => {
   const trim = !flags.has('--no-trim');
   const stretch = flags.has('--stretch') ? Number(flags.str('--stretch')) : FIRST_CHUNK_STRETCH_TOKENS;
   mkdirSync(out, { recursive: true });
-  const dir = modelsDir();
-  const files = modelFiles(dir);
-  const runtime = loadRuntime({ upgradeLib: files.runtimeLibrary });
-  const model = await loadKokoroModel(runtime.ort, { modelPath: files.model, threads: 1, device: 'cpu' });
-  const fe = await createTextFrontEnd({ modelsDir: dir });
-  const vocab = Vocab.load(dir);
-  const voices = new VoiceStore(join(dir, 'voices'));
+  const { model, fe, vocab, voices } = await loadInProcess();
   const run = (tokens: number[]) => model.run(tokens, voices.style(voice, tokens.length), 1);
   const rows: (string | number)[][] = [];
   const manifest: { name: string; split: string; joined: string; text: string }[] = [];
