@@ -58,6 +58,8 @@ export interface SpeechRequest {
   volume: number;
   /** `instructions` was sent (accepted, not applied: Kokoro has no instruction input). */
   instructions: boolean;
+  /** /dev/generate_from_phonemes: Kokoro phonemes to speak (`input` holds the same string). */
+  phonemes?: string;
 }
 
 export interface SpeechLimits {

@@ -14,6 +14,11 @@ export interface SpeechJob {
   lang?: Lang;
   /** Gain on the samples, applied by the gateway before the encoder (default 1). */
   volume?: number;
+  /**
+   * Kokoro phonemes to speak instead of `text` (/dev/generate_from_phonemes): the plan is made
+   * from them (PhonemePlanRequest), no G2P. `text` then holds the same string, for logs.
+   */
+  phonemes?: string;
 }
 
 export type SpeechEvent =

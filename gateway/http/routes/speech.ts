@@ -11,7 +11,7 @@ import type { GatewayMetrics } from '../../metrics.js';
 import { contentTypeFor as audioContentType } from '../../../audio/encode/content-type.js';
 import { newStats, runSpeechPipeline, type PipelineDeps, type PipelineStats } from '../../speech/pipeline.js';
 import { ClientGoneError, SpeechError } from '../../speech/errors.js';
-import { parseSpeechRequest, type SpeechRequest } from '../speech-request.js';
+import { parseSpeechRequest, type SpeechLimits, type SpeechRequest } from '../speech-request.js';
 import { toApiError } from '../error-handling.js';
 import { SAMPLE_RATE } from '../../../protocol/constants.js';
 import { type AudioFormat } from '../../../audio/encode/types.js';
@@ -40,14 +40,20 @@ export const SPEECH_PATH = '/v1/audio/speech';
 
 const sseLine = (event: object) => `data: ${JSON.stringify(event)}\n\n`;
 
-export function speechRoutes(app: FastifyInstance, opts: SpeechRouteOptions): void {
+/** A speech route: its path and its body reader (/dev/generate_from_phonemes has its own). */
+export interface SpeechRoute {
+  path: string;
+  parse: (body: unknown, limits: SpeechLimits) => SpeechRequest;
+}
+
+export function speechRoutes(app: FastifyInstance, opts: SpeechRouteOptions, route: SpeechRoute = { path: SPEECH_PATH, parse: parseSpeechRequest }): void {
   const { metrics } = opts;
   const handled = new WeakSet<FastifyRequest>();
 
   // Requests refused before the handler ran (auth, body size, media type, JSON syntax) still
   // get their line and their count.
   app.addHook('onResponse', async (request, reply) => {
-    if (request.routeOptions.url !== SPEECH_PATH || handled.has(request)) return;
+    if (request.routeOptions.url !== route.path || handled.has(request)) return;
     const status = reply.statusCode;
     const outcome: SpeechOutcome = status >= 500 ? 'server_error' : 'client_error';
     metrics.requests.inc({ format: 'unknown', status: String(status), outcome });
@@ -57,7 +63,7 @@ export function speechRoutes(app: FastifyInstance, opts: SpeechRouteOptions): vo
     });
   });
 
-  app.post(SPEECH_PATH, async (request: FastifyRequest, reply: FastifyReply) => {
+  app.post(route.path, async (request: FastifyRequest, reply: FastifyReply) => {
     handled.add(request);
     const t0 = performance.now();
     const stats = newStats();
@@ -104,7 +110,7 @@ export function speechRoutes(app: FastifyInstance, opts: SpeechRouteOptions): vo
     };
 
     try {
-      req = parseSpeechRequest(request.body, { maxInputChars: opts.maxInputChars, voices: opts.voices(), voiceMap: opts.voiceMap });
+      req = route.parse(request.body, { maxInputChars: opts.maxInputChars, voices: opts.voices(), voiceMap: opts.voiceMap });
     } catch (e) {
       fail(e);
     }
@@ -126,7 +132,7 @@ export function speechRoutes(app: FastifyInstance, opts: SpeechRouteOptions): vo
     });
     // The client may already be gone (it sent its body and hung up).
     if (reply.raw.destroyed || request.raw.socket?.destroyed) gone.abort();
-    const job = { requestId: request.id, text: r.input, voice: r.voice, speed: r.speed, lang: r.lang, volume: r.volume };
+    const job = { requestId: request.id, text: r.input, voice: r.voice, speed: r.speed, lang: r.lang, volume: r.volume, ...(r.phonemes !== undefined ? { phonemes: r.phonemes } : {}) };
 
     if (!r.stream) {
       let body: Buffer;
