@@ -46,8 +46,33 @@ export function normalizePhonemes(phonemes: string, vocab: Vocab): string {
 const PUNCT_ONLY = /^[\s;:,.!?—…"“”()]*$/u;
 const SENTENCE_END = /(?<=[.!?…][")”]*) /u;
 const CLAUSE_END = /(?<=[,;:—][")”]*) /u;
-/** Fewest words in a first chunk before it is closed at a sentence end (as for text). */
+/** Fewest words in a first chunk before it is closed at a sentence end (index.ts FIRST_CHUNK_MIN_WORDS). */
 const FIRST_CHUNK_MIN_WORDS = 3;
+/**
+ * Chunk 0 may stretch to this many tokens to end at punctuation (index.ts
+ * FIRST_CHUNK_STRETCH_TOKENS; kept here so the gateway need not load the text front end to
+ * read phonemes; a test checks that the two agree).
+ */
+export const FIRST_CHUNK_STRETCH_TOKENS = 60;
+const ENDS_AT_PUNCTUATION = /[,;:—.!?…][")”]*$/u;
+
+/**
+ * The head of a sentence that becomes chunk 0, given `cut` (the longest prefix within the cap):
+ * `cut` when it ends at punctuation, else the whole sentence when it fits `stretch`, else the
+ * longest run of whole clauses that fits `stretch`, else `cut`. Kokoro ends a chunk with a
+ * falling, final intonation; at punctuation that sounds as it should (see index.ts).
+ */
+function firstHead(sentence: string, cut: string, stretch: number): string {
+  if (ENDS_AT_PUNCTUATION.test(cut) || stretch <= size(cut)) return cut;
+  if (size(sentence) <= stretch) return sentence;
+  let head = '';
+  for (const clause of sentence.split(CLAUSE_END).slice(0, -1)) {
+    const next = head ? `${head} ${clause}` : clause;
+    if (size(next) > stretch) break;
+    head = next;
+  }
+  return size(head) > size(cut) && head.split(' ').length >= FIRST_CHUNK_MIN_WORDS ? head : cut;
+}
 
 const size = (s: string): number => [...s].length;
 
@@ -103,15 +128,31 @@ export function chunkPhonemes(phonemes: string, vocab: Vocab, opts: ChunkOptions
     curSize += (cur.length ? 1 : 0) + size(u);
     cur.push(u);
   };
+  const stretch = Math.min(max, Math.floor(opts.firstChunkStretchTokens ?? FIRST_CHUNK_STRETCH_TOKENS));
   for (const sentence of phonemes.split(SENTENCE_END)) {
-    if (PUNCT_ONLY.test(sentence)) continue;
-    const units = fit(sentence, limit(out.length)).filter((u) => !PUNCT_ONLY.test(u));
-    for (const [i, u] of units.entries()) {
-      if (cur.length && curSize + 1 + size(u) > budget(out.length)) flush();
-      add(u);
-      // Chunk 0 ends at its first cut inside a sentence, or at a sentence end once it has a few
-      // words: first audio comes soon, as for text.
-      if (out.length === 0 && (i < units.length - 1 || cur.join(' ').split(' ').length >= FIRST_CHUNK_MIN_WORDS)) flush();
+    let rest = sentence;
+    while (rest) {
+      const units = fit(rest, limit(out.length));
+      if (out.length === 0 && units.length > 1) {
+        // Chunk 0 ends inside this sentence: after what waits, if anything, else at its cut.
+        if (cur.length) {
+          flush();
+          continue; // the rest is fitted again to chunk 1's limit
+        }
+        const head = firstHead(rest, units[0]!, stretch);
+        if (!PUNCT_ONLY.test(head)) add(head);
+        flush();
+        rest = rest.slice(head.length).trimStart();
+        continue;
+      }
+      for (const u of units) {
+        if (PUNCT_ONLY.test(u)) continue;
+        if (cur.length && curSize + 1 + size(u) > budget(out.length)) flush();
+        add(u);
+      }
+      // Chunk 0 closes at a sentence end once it has a few words: first audio comes soon.
+      if (out.length === 0 && cur.join(' ').split(' ').length >= FIRST_CHUNK_MIN_WORDS) flush();
+      rest = '';
     }
   }
   flush();
