@@ -16,8 +16,7 @@ const KEY = 'dev-phonemes-test-key-0123456789';
 const MAX_CHARS = 2000;
 const VOCAB = (JSON.parse(readFileSync(join(modelsDir, 'config.json'), 'utf8')) as { vocab: Record<string, number> }).vocab;
 
-const TEXT = 'The morning train left the station a few minutes late. Most passengers were still half asleep, ' +
-  'holding paper cups of coffee and staring out at the grey fields. By noon the clouds had cleared.';
+const TEXT = 'The morning train left the station a few minutes late. Most passengers were still half asleep, holding cups of coffee.';
 
 interface Answer { status: number; headers: Headers; body: Buffer }
 
@@ -104,28 +103,27 @@ describe('/dev/phonemize and /dev/generate_from_phonemes through the real gatewa
     assert.ok(secs > 0.8 && secs < 3, `${secs} s`);
   });
 
-  it('round trip: phonemize a text, speak its phonemes: as long as /v1/audio/speech for the text, in several chunks', async () => {
+  it('round trip: phonemize a text, speak its phonemes: as long as /v1/audio/speech for the text, in several chunks', async (t) => {
     const { phonemes, tokens } = await phonemize(TEXT);
-    const fromPhonemes = await post('/dev/generate_from_phonemes', { phonemes, voice: 'am_adam', response_format: 'pcm' });
-    assert.equal(fromPhonemes.status, 200, fromPhonemes.body.toString().slice(0, 300));
-    const fromText = await post('/v1/audio/speech', { model: 'tts-1', input: TEXT, voice: 'am_adam', response_format: 'pcm' });
-    assert.equal(fromText.status, 200);
-    const a = fromPhonemes.body.length / 2 / SAMPLE_RATE;
-    const b = fromText.body.length / 2 / SAMPLE_RATE;
-    assert.ok(a > 5, `${a} s from ${tokens.length} tokens`);
-    assert.ok(Math.abs(a - b) / b < 0.1, `from phonemes ${a.toFixed(2)} s, from text ${b.toFixed(2)} s`);
-    // The plan from phonemes really had several chunks: SSE's usage counts every token planned.
+    // SSE, so the usage says how many tokens were planned (and the deltas are the pcm audio).
     const sse = await post('/dev/generate_from_phonemes', { phonemes, voice: 'am_adam', response_format: 'pcm', stream_format: 'sse' });
-    assert.equal(sse.status, 200);
+    assert.equal(sse.status, 200, sse.body.toString().slice(0, 300));
     assert.match(sse.headers.get('content-type') ?? '', /^text\/event-stream/);
     const events = sse.body.toString().split('\n\n').filter(Boolean).map((l) => JSON.parse(l.replace(/^data: /, '')) as { type: string; audio?: string; usage?: { input_tokens: number } });
     const done = events.at(-1)!;
     assert.equal(done.type, 'speech.audio.done');
     const planned = done.usage!.input_tokens;
-    // Every phoneme character is a token; a chunk boundary drops the one space between chunks.
+    // Every phoneme character is a token, but the space where two chunks meet is not sent:
+    // fewer tokens than characters means the plan had several chunks.
     assert.ok(planned < tokens.length && planned >= tokens.length - 10, `${planned} tokens planned of ${tokens.length}`);
-    const deltas = events.filter((e) => e.type === 'speech.audio.delta').reduce((n, e) => n + Buffer.from(e.audio!, 'base64').length, 0);
-    assert.ok(Math.abs(deltas / 2 / SAMPLE_RATE - a) < 0.05, 'the same audio as the pcm answer');
+    const pcm = events.filter((e) => e.type === 'speech.audio.delta').reduce((n, e) => n + Buffer.from(e.audio!, 'base64').length, 0);
+    const fromText = await post('/v1/audio/speech', { model: 'tts-1', input: TEXT, voice: 'am_adam', response_format: 'pcm' });
+    assert.equal(fromText.status, 200);
+    const a = pcm / 2 / SAMPLE_RATE;
+    const b = fromText.body.length / 2 / SAMPLE_RATE;
+    t.diagnostic(`from phonemes ${a.toFixed(2)} s (${tokens.length - planned + 1} chunks), from text ${b.toFixed(2)} s`);
+    assert.ok(a > 4, `${a} s from ${tokens.length} tokens`);
+    assert.ok(Math.abs(a - b) / b < 0.1, `from phonemes ${a.toFixed(2)} s, from text ${b.toFixed(2)} s`);
   });
 
   it('generate_from_phonemes: a whole mp3 file with Content-Length (stream: false), speed and a voice mix', async () => {
