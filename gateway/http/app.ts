@@ -16,6 +16,8 @@ import { probeRoutes } from './routes/probes.js';
 import { SPEECH_PATH, speechRoutes } from './routes/speech.js';
 import { webRoutes } from './routes/web.js';
 import { devRoutes, GENERATE_FROM_PHONEMES_PATH, type DevRouteOptions } from './routes/dev.js';
+import { DownloadLinks } from './download-links.js';
+import { downloadRoutes } from './routes/download.js';
 import { type EncoderFactory } from '../../audio/encode/types.js';
 
 export interface AppDeps {
@@ -97,6 +99,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   infoRoutes(app, { voices: voices.list, allVoices: voices.all, engines: deps.engines });
   webRoutes(app);
   if (deps.engineOrigin) engineProxyRoutes(app, { engineOrigin: deps.engineOrigin, engineToken: deps.engineToken });
+  // return_download_link's files: a private folder made on first use, removed when the app closes.
+  const downloads = new DownloadLinks({ encoders: deps.encoders, log: (level, msg, fields = {}) => app.log[level](fields, msg) });
+  app.addHook('onClose', async () => downloads.close());
+  downloadRoutes(app, downloads);
   const speech = {
     pipeline: { source: deps.source, admission: deps.admission, encoders: deps.encoders, encoderAttempts: config.encoderAttempts },
     metrics: deps.metrics,
@@ -104,6 +110,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     bodyLimit: config.bodyLimitBytes,
     voices: voices.set,
     voiceMap: config.voiceMap,
+    downloads,
   };
   speechRoutes(app, speech);
   if (deps.dev) devRoutes(app, { ...deps.dev, speech });

@@ -224,8 +224,7 @@ describe("Kokoro-FastAPI's request extensions", () => {
     assert.equal(source.jobs.at(-1)!.text, input);
   });
 
-  it('return_download_link: true is a 400 (no files are kept); false and a valid download_format are accepted', async () => {
-    assert.match(error400(await app.inject(speech({ ...base, return_download_link: true })), 'return_download_link'), /return_download_link' is not supported/);
+  it('return_download_link: true is honoured (test/http/download-links.test.ts); false and a valid download_format are accepted', async () => {
     assert.equal((await app.inject(speech({ ...base, return_download_link: false, download_format: 'wav', response_format: 'pcm' }))).statusCode, 200);
     error400(await app.inject(speech({ ...base, download_format: 'ogg' })), 'download_format');
     error400(await app.inject(speech({ ...base, return_download_link: 'yes' })), 'return_download_link');

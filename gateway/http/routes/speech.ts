@@ -16,6 +16,7 @@ import { toApiError } from '../error-handling.js';
 import { SAMPLE_RATE } from '../../../protocol/constants.js';
 import { type AudioFormat } from '../../../audio/encode/types.js';
 import type { VoiceMap } from '../voice-map.js';
+import { startDownload, type DownloadLinks } from '../download-links.js';
 
 export interface SpeechRouteOptions {
   pipeline: PipelineDeps;
@@ -26,6 +27,8 @@ export interface SpeechRouteOptions {
   voices: () => ReadonlySet<string>;
   /** OpenAI voice names → Kokoro voices (VOICE_MAP). */
   voiceMap?: VoiceMap;
+  /** Files for `return_download_link` (absent: that field is a 400). */
+  downloads?: DownloadLinks;
 }
 
 /** Usage reported in SSE: one output token per 20 ms of audio (480 samples at 24 kHz). */
@@ -115,6 +118,14 @@ export function speechRoutes(app: FastifyInstance, opts: SpeechRouteOptions, rou
       fail(e);
     }
     const r = req!;
+    let download: ReturnType<typeof startDownload>;
+    try {
+      download = startDownload(opts.downloads, r, opts.pipeline);
+    } catch (e) {
+      fail(e);
+    }
+    const pipeline = download!.pipeline;
+    reply.headers(download!.headers);
     metrics.inFlight.inc({ format: r.format });
 
     // The client leaving (socket closed before our last byte) aborts everything at once.
@@ -137,7 +148,7 @@ export function speechRoutes(app: FastifyInstance, opts: SpeechRouteOptions, rou
     if (!r.stream) {
       let body: Buffer;
       try {
-        body = (await runSpeechPipeline(opts.pipeline, { job, format: r.format, streaming: false, signal: gone.signal, stats }))!;
+        body = (await download!.track(runSpeechPipeline(pipeline, { job, format: r.format, streaming: false, signal: gone.signal, stats })))!;
       } catch (e) {
         return fail(e);
       }
@@ -152,7 +163,7 @@ export function speechRoutes(app: FastifyInstance, opts: SpeechRouteOptions, rou
       : out;
     let firstByte!: () => void;
     const first = new Promise<'first'>((resolve) => (firstByte = () => resolve('first')));
-    const run = runSpeechPipeline(opts.pipeline, { job, format: r.format, streaming: true, signal: gone.signal, sink, onFirstByte: firstByte, stats });
+    const run = download!.track(runSpeechPipeline(pipeline, { job, format: r.format, streaming: true, signal: gone.signal, sink, onFirstByte: firstByte, stats }));
     run.catch(() => {});
     try {
       await Promise.race([first, run]);
