@@ -135,6 +135,22 @@ describe('/dev/phonemize and /dev/generate_from_phonemes through the real gatewa
     assert.ok(secs > 0.3 && secs < 2, `${secs} s`);
   });
 
+  it('return_download_link (real encoders): pcm streams out, the same speech is kept as an mp3 file at X-Download-Path', async () => {
+    const r = await post('/v1/audio/speech', { model: 'tts-1', input: 'Good morning, everyone.', voice: 'af_heart', response_format: 'pcm', return_download_link: true, download_format: 'mp3' });
+    assert.equal(r.status, 200);
+    const path = r.headers.get('x-download-path') ?? '';
+    assert.match(path, /^\/download\/[0-9a-f]{32}\.mp3$/);
+    const res = await fetch(`${gw!.url}/v1${path}`, { headers: { authorization: `Bearer ${KEY}` } });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), 'audio/mpeg');
+    const mp3 = Buffer.from(await res.arrayBuffer());
+    const secs = (await decodeToPcm(mp3, 'mp3')).length / SAMPLE_RATE;
+    const streamed = r.body.length / 2 / SAMPLE_RATE;
+    // A whole-file mp3 is trimmed by its encoder delay header; within 60 ms of the pcm.
+    assert.ok(Math.abs(secs - streamed) < 0.06, `mp3 file ${secs.toFixed(3)} s, pcm ${streamed.toFixed(3)} s`);
+    assert.equal((await fetch(`${gw!.url}/v1${path}`)).status, 401, 'the file needs the key too');
+  });
+
   it('generate_from_phonemes: characters outside the vocabulary, and other bad input, are 400s naming the field', async () => {
     const bad = await post('/dev/generate_from_phonemes', { phonemes: 'hɛlo wɜrld ɫ 5', voice: 'af_heart' });
     assert.equal(bad.status, 400);
