@@ -15,6 +15,7 @@ import { finished } from 'node:stream/promises';
 import type { AudioFormat, Encoder, EncoderFactory } from '../../audio/encode/types.js';
 import { AUDIO_FORMATS } from '../../audio/encode/types.js';
 import { applyGain } from '../speech/gain.js';
+import { removeStaleTempFiles } from '../../audio/encode/stale-files.js';
 import { badRequest } from './api-error.js';
 import type { PipelineDeps } from '../speech/pipeline.js';
 import type { SpeechEvent, SpeechJob, SpeechSource } from '../speech/types.js';
@@ -25,6 +26,8 @@ export const DOWNLOAD_TTL_MS = 60 * 60 * 1000;
 export const DOWNLOAD_MAX_FILES = 64;
 /** Bytes kept at most in finished files (Kokoro-FastAPI: 2 GB). */
 export const DOWNLOAD_MAX_BYTES = 1024 * 1024 * 1024;
+
+export const DOWNLOAD_PREFIX = 'kokoro-downloads-';
 
 type Log = (level: 'info' | 'warn', msg: string, fields?: Record<string, unknown>) => void;
 
@@ -114,7 +117,10 @@ export class DownloadLinks {
 
   private folder(): string {
     if (this.dir) return this.dir;
-    this.dir = mkdtempSync(join(this.opts.tmpDir ?? tmpdir(), 'kokoro-downloads-'));
+    // Named after our PID, so the folders of gateways killed outright go at the next start.
+    const parent = this.opts.tmpDir ?? tmpdir();
+    removeStaleTempFiles(parent, DOWNLOAD_PREFIX);
+    this.dir = mkdtempSync(join(parent, `${DOWNLOAD_PREFIX}${process.pid}-`));
     const dir = this.dir;
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
     // Expired files go even when no new request comes.

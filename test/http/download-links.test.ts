@@ -3,7 +3,7 @@
 // the response finished, gain applied, nothing kept for a failed request, and the store's
 // limits (count, bytes, age), privacy (0700 folder, 0600 files) and clean-up.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -143,6 +143,16 @@ describe('DownloadLinks limits', () => {
     await new Promise((r) => setTimeout(r, 50)); // the file stream closes, then it is unlinked again
     const dir = readdirSync(tmp).find((d) => d.startsWith('kokoro-downloads-'));
     assert.deepEqual(dir ? readdirSync(join(tmp, dir)) : [], []);
+    links.close();
+  });
+
+  it('the folder of a gateway that died without cleaning up goes when the next one makes its own', async () => {
+    const dead = join(tmp, 'kokoro-downloads-999999999-abcdef'); // no such PID
+    mkdirSync(dead, { mode: 0o700 });
+    writeFileSync(join(dead, 'old.wav'), 'x');
+    const links = new DownloadLinks({ encoders: new FakeEncoders(), tmpDir: tmp });
+    await record(links);
+    assert.equal(existsSync(dead), false);
     links.close();
   });
 
