@@ -56,15 +56,17 @@ test('G2P: punctuation mapped as misaki does, Latin text passed through, no tone
   assert.ok(zhG2P('你好').startsWith('ni↓'));
 });
 
-test('normalization: our deliberate differences from misaki', () => {
-  assert.equal(normalizeZh('价格是3,999元，时间9:30。'), '价格是3999元, 时间9点30分。');
-  assert.equal(normalizeZh('2023-06-01生效，2025/1/10截止'), '2023年6月1日生效, 2025年1月10日截止');
-  assert.equal(normalizeZh('要¥28或$5'), '要28元或5美元');
-  assert.equal(normalizeZh('１２％'), '12%');
-  assert.equal(normalizeZh('下午1:00到'), '下午1点到');
-  // not a time or a date: left alone
-  assert.equal(normalizeZh('比分3:2'), '比分3:2');
+test('normalization: our deliberate differences from misaki, then numbers in Chinese as cn2an writes them', () => {
+  assert.equal(normalizeZh('价格是3,999元，时间9:30。'), '价格是三千九百九十九元, 时间九点三十分。');
+  assert.equal(normalizeZh('2023-06-01生效，2025/1/10截止'), '二零二三年六月一日生效, 二零二五年一月十日截止');
+  assert.equal(normalizeZh('要¥28或$5'), '要二十八元或五美元');
+  assert.equal(normalizeZh('１２％'), '百分之十二');
+  assert.equal(normalizeZh('下午1:00到'), '下午一点到');
+  // not a clock time (minutes need two digits): cn2an's reading, the colon kept
+  assert.equal(normalizeZh('比分3:2'), '比分三:二');
   assert.deepEqual(splitWordsZh('“你好,” 他说'), ['“你好,”', '他', '说']);
+  // digits become words the chunker can cut between (11 digits: one number, as cn2an reads it)
+  assert.ok(splitWordsZh(normalizeZh('13812345678')).length >= 3);
 });
 
 const BARS: Array<['tuning' | 'heldout', 'raw' | 'norm', number]> = [

@@ -5,8 +5,11 @@
 //   2024-03-15, 2024/3/15 -> 2024年3月15日   cn2an: "二千零二十四负三负十五"
 //   ¥100 / ￥100 / $5 / €5 -> 100元 / 5美元 / 5欧元   the sign is not read at all
 //   ５０％ (full-width percent) -> 50%         cn2an matches only the ASCII sign
+// Then the numbers are written in Chinese as misaki's cn2an step does (zhG2P repeats it, a no-op
+// by then), so the chunker sees their words: digits are one "word" that reads as many syllables.
 // Clause punctuation (，、；：) becomes ASCII with a space, as misaki's map_punctuation does
 // anyway (same phonemes), so the chunker finds clause bounds in text without spaces.
+import { an2cnTransform } from './cn2an.js';
 
 const CLAUSE: Array<[string, string]> = [['，', ', '], ['、', ', '], ['；', '; '], ['：', ': ']];
 
@@ -17,6 +20,7 @@ export function normalizeZh(text: string): string {
     Number(mo) >= 1 && Number(mo) <= 12 && Number(d) >= 1 && Number(d) <= 31 ? `${y}年${Number(mo)}月${Number(d)}日` : _m);
   t = t.replace(/(?<![\d:])([01]?\d|2[0-3])[:：]([0-5]\d)(?![\d:])/g, (_m, h: string, mi: string) => (mi === '00' ? `${Number(h)}点` : `${Number(h)}点${mi}分`));
   t = t.replace(/[¥￥]\s?(\d+(?:\.\d+)?)/g, '$1元').replace(/\$\s?(\d+(?:\.\d+)?)/g, '$1美元').replace(/€\s?(\d+(?:\.\d+)?)/g, '$1欧元');
+  t = an2cnTransform(t);
   for (const [from, to] of CLAUSE) t = t.replaceAll(from, to);
   return t.replace(/ {2,}/g, ' ').trim();
 }
