@@ -6,7 +6,6 @@
 import { espeakG2P } from './espeak-langs.js';
 import { isEspeakLang, type AnyLang } from './langs.js';
 import { normalizeLangText } from './normalize-lang.js';
-import { zhG2P } from './zh/g2p.js';
 import { normalizeZh, splitWordsZh } from './zh/normalize.js';
 
 export { splitSentencesLang } from './sentences-lang.js';
@@ -27,6 +26,7 @@ export function splitWords(text: string, lang: AnyLang): string[] {
 /** Kokoro phonemes (before the vocabulary filter) for one normalized piece of text. */
 export async function phonemizeLang(text: string, lang: AnyLang): Promise<string> {
   if (isEspeakLang(lang)) return espeakG2P(text, lang);
-  if (lang === 'zh') return zhG2P(text);
+  // Loaded on first use, like espeak's WASM: pinyin-pro's dictionaries cost ~130 ms and ~27 MB.
+  if (lang === 'zh') return (await import('./zh/g2p.js')).zhG2P(text);
   throw new Error(`no front end for ${lang} yet`);
 }
