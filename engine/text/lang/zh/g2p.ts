@@ -60,8 +60,8 @@ const withTone = (py: string, t: number): string => py.slice(0, -1) + String(t);
 /**
  * pinyin-pro's reading, brought closer to pypinyin's phrase readings (the tuning fixtures):
  * neutral tones only on particles and suffixes, 子 ending a word light, and 一/不 changing tone
- * only inside a word (pypinyin's phrase dictionary has 一个 yi2, 一起 yi4, 不会 bu2, but a lone
- * 一 or 不 keeps its own tone).
+ * only at the start of the words in SANDHI_WORDS (pypinyin's phrase dictionary has 一个 yi2,
+ * 一起 yi4, 不会 bu2; elsewhere, a lone 一 or 不 included, they keep their own tone).
  */
 export function adjustWord(word: string, pys: string[]): string[] {
   const chars = [...word];
