@@ -5,8 +5,7 @@ import { Lexicon } from './lexicon.js';
 import { normalizeText } from './normalize.js';
 import { splitClauses, splitSentences } from './sentences.js';
 import { Vocab, type Log } from './vocab.js';
-import { normalizeFor, phonemizeLang, splitSentencesLang } from './lang/front-end.js';
-import { isEspeakLang } from './lang/langs.js';
+import { hasLangFrontEnd, normalizeFor, phonemizeLang, splitSentencesLang } from './lang/front-end.js';
 import { MAX_CHUNK_TOKENS, type Lang } from '../../protocol/constants.js';
 
 export interface PreparedChunk { index: number; text: string; phonemes: string; tokens: number[] }
@@ -62,7 +61,7 @@ class FrontEnd implements TextFrontEnd {
   /** Fails for a language with no front end, before anything is read. */
   private check(lang: Lang): void {
     if (isEnglish(lang)) this.engine(lang);
-    else if (!isEspeakLang(lang)) throw new Error(`unsupported language: ${String(lang)}`);
+    else if (!hasLangFrontEnd(lang)) throw new Error(`unsupported language: ${String(lang)}`);
   }
 
   /** The normalized text of `text`, split into sentences, the way `lang` reads. */
@@ -342,6 +341,13 @@ const OTHER_WORDS: Record<Exclude<Lang, 'en-us' | 'en-gb'>, { conj: Set<string>;
     conj: words('e ou mas porque que quando onde enquanto embora se como pois'),
     prep: words('de do da dos das em no na a ao com sem desde para por sobre entre contra durante até após'),
     weak: words('o a os as um uma uns umas de do da dos das no na nos nas ao à em com por para pelo pela meu minha seu sua este esta esse essa muito não se me te lhe é são foi tem e ou que mais'),
+  },
+  // Japanese: the normalizer spaces the text into phrases (engine/text/lang/ja/normalize.ts);
+  // a phrase that opens with a conjunction starts a clause.
+  ja: {
+    conj: words('しかし そして それから だから でも けれども ところが それでも また'),
+    prep: words(''),
+    weak: words(''),
   },
   hi: {
     conj: words('और तथा लेकिन पर परंतु किंतु कि क्योंकि जब जहाँ अगर यदि या तो'),

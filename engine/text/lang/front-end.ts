@@ -6,15 +6,22 @@
 import { espeakG2P } from './espeak-langs.js';
 import { isEspeakLang, type AnyLang } from './langs.js';
 import { normalizeLangText } from './normalize-lang.js';
+import { jaG2P } from './ja/g2p.js';
+import { normalizeJa } from './ja/normalize.js';
 
 export { splitSentencesLang } from './sentences-lang.js';
 
+/** Languages beyond English with a front end here. */
+export const hasLangFrontEnd = (lang: unknown): boolean => isEspeakLang(lang) || lang === 'ja';
+
 export function normalizeFor(lang: AnyLang, text: string): string {
+  if (lang === 'ja') return normalizeJa(text);
   return isEspeakLang(lang) ? normalizeLangText(text, lang) : text;
 }
 
 /** Kokoro phonemes (before the vocabulary filter) for one normalized piece of text. */
 export async function phonemizeLang(text: string, lang: AnyLang): Promise<string> {
   if (isEspeakLang(lang)) return espeakG2P(text, lang);
+  if (lang === 'ja') return jaG2P(text);
   throw new Error(`no front end for ${lang} yet`);
 }
