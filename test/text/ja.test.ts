@@ -71,13 +71,14 @@ test('normalizeJa: grouped thousands, decimals, times, slashed dates, %, long nu
   assert.equal(normalizeJa('20%'), '20パーセント');
   assert.equal(normalizeJa('12345678901円'), '123億4567万8901円');
   assert.equal(normalizeJa('ＡＢＣ１２３'), 'ABC123');
-  assert.equal(normalizeJa('5〜10人'), '5から 10人');
+  assert.equal(normalizeJa('5〜10人'), '5から10人');
   assert.equal(normalizeJa('お茶を飲んで、引っ越した。'), 'お茶を 飲んで, 引っ越した。');
+  assert.equal(normalizeJa('思い出を話した'), '思い出を 話した');
 });
 
-// Bars: what this reached, rounded up a little (tuning 0.71%, held-out 1.09%; misaki 0.9.4 on
+// Bars: what this reached, rounded up a little (tuning 0.71%, held-out 0.97%; misaki 0.9.4 on
 // unidic-lite, our normalized text). The issue's target for held-out is 2%.
-for (const [set, maxPer] of [['tuning', 0.009], ['heldout', 0.013]] as const) {
+for (const [set, maxPer] of [['tuning', 0.009], ['heldout', 0.012]] as const) {
   test(`${set} ja vs misaki(our normalized text): PER <= ${(maxPer * 100).toFixed(1)}%`, async () => {
     const s = await scoreLang(fixtureDir, 'ja', set, 'norm', Vocab.load(modelsDir));
     assert.ok(s, 'fixtures present');

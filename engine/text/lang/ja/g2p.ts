@@ -108,7 +108,10 @@ export async function jaG2P(text: string): Promise<string> {
   const tokenizer = await jaTokenizer();
   const words: Word[] = [];
   let afterNumber = false;
-  for (const piece of misakiPrepare(text)) {
+  // The normalizer's phrase gaps (and any space between two Japanese characters) are not word
+  // bounds for the tagger: 思い出 must stay one word whatever the spacing.
+  const joined = text.replace(/(?<=[^\x00-\x7f]) +(?=[^\x00-\x7f])/g, '');
+  for (const piece of misakiPrepare(joined)) {
     if (piece.number) {
       for (const k of numberWords(piece.text)) words.push({ surface: k, hira: k, cls: KANA_CLASS, pos: '名詞' });
       afterNumber = true;

@@ -21,6 +21,9 @@ function groupLong(digits: string): string {
   return out || '0';
 }
 
+const PARTICLE_END = /[はがをにでとへものやかねよて]$/;
+const gapAfter = (run: string): boolean => run !== 'お' && run !== 'ご' && !run.endsWith('っ') && (PARTICLE_END.test(run) || run.length >= 3);
+
 /** Our normalization of Japanese text (what g2p:score calls "our normalized text"). */
 export function normalizeJa(text: string): string {
   // misaki reads 〜 before a digit as から; NFKC would turn ～ into ~ and hide it from that rule.
@@ -36,12 +39,13 @@ export function normalizeJa(text: string): string {
   t = t.replace(/%/g, 'パーセント');
   t = t.replace(/\d{10,}/g, groupLong);
   // Phrase gaps, for the chunker (it cuts long sentences only at spaces, and Japanese has none):
-  // 、 becomes ", " (misaki reads both as ","), and a space goes where a run of hiragana
-  // (particles, endings) meets a kanji, katakana, Latin letter or digit, except after a lone
-  // honorific お/ご ("お茶") or a っ ("引っ越し"). The taggers read spaces as word bounds, which these already are.
+  // 、 becomes ", " (misaki reads both as ","), and a space goes where a run of hiragana meets a
+  // kanji, katakana, Latin letter or digit, when that run ends in a particle or is 3 kana or
+  // more (so not inside 思い出 or 乗り換え), and not after a lone honorific お/ご or a っ. The G2P
+  // reads Japanese across these gaps as if they were not there (g2p.ts).
   t = t.replace(/\s*、\s*/g, ', ');
   t = t.replace(/(^|[^\p{Script=Hiragana}])(\p{Script=Hiragana}+)(?=[\p{Script=Han}\p{Script=Katakana}A-Za-z0-9々])/gu,
-    (_m, before: string, run: string) => before + run + (run === 'お' || run === 'ご' || run.endsWith('っ') ? '' : ' '));
+    (_m, before: string, run: string) => before + run + (gapAfter(run) ? ' ' : ''));
   return t.replace(/ +$/, '');
 }
 
