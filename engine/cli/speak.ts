@@ -18,7 +18,7 @@ import { resolveLang } from '../text/lang/langs.js';
 import { isValidSpeed, SPEED_MAX, SPEED_MIN } from '../../protocol/constants.js';
 import { MODEL_FILE, RUNTIME_LIBRARY_FILE } from '../../models/manifest.js';
 
-const USAGE = 'usage: npm run speak -- [--voice af_heart] [--lang en-us|en-gb|es|fr-fr|hi|it|pt-br (or a b e f h i p; default: the voice\'s)] [--speed 1] [--format wav] [--threads N] --out FILE [TEXT]';
+const USAGE = 'usage: npm run speak -- [--voice af_heart] [--lang en-us|en-gb|es|fr-fr|hi|it|pt-br|ja (or a b e f h i p j; default: the voice\'s)] [--speed 1] [--format wav] [--threads N] --out FILE [TEXT]';
 
 async function readStdin(): Promise<string> {
   const parts: Buffer[] = [];

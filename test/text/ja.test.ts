@@ -76,9 +76,9 @@ test('normalizeJa: grouped thousands, decimals, times, slashed dates, %, long nu
   assert.equal(normalizeJa('思い出を話した'), '思い出を 話した');
 });
 
-// Bars: what this reached, rounded up a little (tuning 0.71%, held-out 0.97%; misaki 0.9.4 on
+// Bars: what this reached, rounded up a little (tuning 0.71%, held-out 0.64%; misaki 0.9.4 on
 // unidic-lite, our normalized text). The issue's target for held-out is 2%.
-for (const [set, maxPer] of [['tuning', 0.009], ['heldout', 0.012]] as const) {
+for (const [set, maxPer] of [['tuning', 0.009], ['heldout', 0.008]] as const) {
   test(`${set} ja vs misaki(our normalized text): PER <= ${(maxPer * 100).toFixed(1)}%`, async () => {
     const s = await scoreLang(fixtureDir, 'ja', set, 'norm', Vocab.load(modelsDir));
     assert.ok(s, 'fixtures present');

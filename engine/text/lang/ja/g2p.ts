@@ -12,7 +12,7 @@ import { COUNTERS, lengthen, numberWords, OVERRIDES, OVERRIDE_MAX_TOKENS } from 
 const KANA_CLASS = 6;
 const SYMBOL_CLASS = 3;
 
-interface Word { surface: string; hira: string; cls: number; pos: string }
+interface Word { surface: string; hira: string; cls: number; pos: string; number?: boolean }
 
 /** The class MeCab's char.def gives the first character of an unknown word. */
 function charClass(s: string): number {
@@ -29,27 +29,25 @@ function charClass(s: string): number {
 const reading = (v: string | undefined): string | undefined => (v && v !== '*' ? v : undefined);
 
 /** Tokens of one piece of ordinary text -> words, with UniDic-like readings. */
-function toWords(tokens: JaToken[], afterNumber: boolean): Word[] {
+function toWords(tokens: JaToken[]): Word[] {
   const words: Word[] = [];
   for (let i = 0; i < tokens.length; i++) {
-    // A counter right after a number, else a few words IPADIC reads (or cuts) differently from
-    // UniDic, over up to 3 tokens.
-    const counter = i === 0 && afterNumber ? COUNTERS.get(tokens[0]!.surface_form) : undefined;
-    let hit: { n: number; pron: string } | undefined = counter ? { n: 1, pron: counter } : undefined;
+    // A few words IPADIC reads (or cuts) differently from UniDic, over up to 3 tokens.
+    let hit: { n: number; pron: string } | undefined;
     for (let n = Math.min(OVERRIDE_MAX_TOKENS, tokens.length - i); n >= 1 && !hit; n--) {
       const pron = OVERRIDES.get(tokens.slice(i, i + n).map((t) => t.surface_form).join(''));
       if (pron) hit = { n, pron };
     }
     const t = tokens[i]!;
     if (hit) {
-      words.push({ surface: tokens.slice(i, i + hit.n).map((x) => x.surface_form).join(''), hira: kataToHira(hit.pron), cls: KANA_CLASS, pos: t.pos });
+      words.push({ surface: tokens.slice(i, i + hit.n).map((x) => x.surface_form).join(''), hira: kataToHira(hit.pron), cls: KANA_CLASS, pos: t.pos, number: t.pos_detail_1 === '数' });
       i += hit.n - 1;
       continue;
     }
     const known = t.word_type === 'KNOWN';
     let pron = reading(t.pronunciation) ?? reading(t.reading) ?? t.surface_form;
     if (known) pron = lengthen(pron, t.pos, t.surface_form);
-    const w = { surface: t.surface_form, hira: kataToHira(pron), cls: known ? KANA_CLASS : charClass(t.surface_form), pos: t.pos };
+    const w: Word = { surface: t.surface_form, hira: kataToHira(pron), cls: known ? KANA_CLASS : charClass(t.surface_form), pos: t.pos, number: t.pos_detail_1 === '数' };
     const prev = words[words.length - 1];
     // misaki's tagger keeps the volitional う with its verb or auxiliary (ましょう, でしょう): a long vowel.
     if (prev && known && t.surface_form === 'う' && t.pos === '助動詞' && /[おこごそぞとどのほぼぽもよろょ]$/.test(prev.hira)) {
@@ -60,7 +58,7 @@ function toWords(tokens: JaToken[], afterNumber: boolean): Word[] {
     // A word ending in ん joins the next one where misaki's word list joins them (compound
     // nouns, a verb and its で), so ん assimilates: 郵便局 jɯːbʲiŋkʲokɯ, 住んで sɨnde.
     if (prev && prev.hira.endsWith('ん') && w.cls === KANA_CLASS && prev.cls === KANA_CLASS
-      && ((prev.pos === '名詞' && t.pos === '名詞' && t.pos_detail_1 !== '数') || (prev.pos === '動詞' && /^[でだど]/.test(t.surface_form)))) {
+      && ((prev.pos === '名詞' && t.pos === '名詞' && t.pos_detail_1 !== '数' && !prev.number) || (prev.pos === '動詞' && /^[でだど]/.test(t.surface_form)))) {
       prev.surface += w.surface;
       prev.hira += w.hira;
       continue;
@@ -69,6 +67,9 @@ function toWords(tokens: JaToken[], afterNumber: boolean): Word[] {
   }
   return words;
 }
+
+const COUNTER_KEYS = [...COUNTERS.keys()].sort((a, b) => b.length - a.length);
+const counterAt = (s: string): string | undefined => COUNTER_KEYS.find((k) => s.startsWith(k));
 
 const isAscii = (s: string): boolean => /^[\x00-\x7f]*$/.test(s);
 
@@ -113,15 +114,24 @@ export async function jaG2P(text: string): Promise<string> {
   const joined = text.replace(/(?<=[^\x00-\x7f]) +(?=[^\x00-\x7f])/g, '');
   for (const piece of misakiPrepare(joined)) {
     if (piece.number) {
-      for (const k of numberWords(piece.text)) words.push({ surface: k, hira: k, cls: KANA_CLASS, pos: '名詞' });
+      for (const k of numberWords(piece.text)) words.push({ surface: k, hira: k, cls: KANA_CLASS, pos: '名詞', number: true });
       afterNumber = true;
       continue;
     }
-    // MeCab never makes a token of whitespace; kuromoji does.
-    const tokens = tokenizer.tokenize(piece.text).filter((t) => t.surface_form.trim() !== '');
-    if (!tokens.length) continue;
-    words.push(...toWords(tokens, afterNumber));
+    let rest = piece.text;
+    if (afterNumber) {
+      // A counter right after a number is read as a counter (年 ネン, not トシ), cut off before
+      // tagging: IPADIC, seeing kana before it, may take it as a word (時に "tokini").
+      const c = counterAt(rest);
+      if (c) {
+        words.push({ surface: c, hira: kataToHira(COUNTERS.get(c)!), cls: KANA_CLASS, pos: '名詞' });
+        rest = rest.slice(c.length);
+      }
+    }
     afterNumber = false;
+    // MeCab never makes a token of whitespace; kuromoji does.
+    const tokens = tokenizer.tokenize(rest).filter((t) => t.surface_form.trim() !== '');
+    if (tokens.length) words.push(...toWords(tokens));
   }
   return join(words);
 }

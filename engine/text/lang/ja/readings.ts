@@ -18,13 +18,15 @@ export function lengthen(pron: string, pos: string, _surface: string): string {
 
 /**
  * After a number misaki's tagger reads a counter as a counter (年 ネン, not トシ); IPADIC, seeing
- * kana before it, often does not. Our readings for the commonest counters, UniDic's forms.
+ * kana before it, often does not. Our readings for the commonest counters, UniDic's forms; the
+ * longest one that starts the text after a number is taken (万人 before 万).
  */
 export const COUNTERS = new Map<string, string>(Object.entries({
   年: 'ネン', 月: 'ガツ', 日: 'ニチ', 人: 'ニン', 分: 'フン', 時: 'ジ', 円: 'エン', 個: 'コ', 回: 'カイ', 度: 'ド', 歳: 'サイ',
   才: 'サイ', 階: 'カイ', 号: 'ゴー', 秒: 'ビョー', 本: 'ホン', 枚: 'マイ', 冊: 'サツ', 匹: 'ヒキ', 台: 'ダイ', 杯: 'ハイ', 番: 'バン',
   週: 'シュー', 倍: 'バイ', 点: 'テン', 件: 'ケン', 位: 'イ', 代: 'ダイ', 名: 'メー', 割: 'ワリ', 万: 'マン', 億: 'オク',
-  時間: 'ジカン', 年間: 'ネンカン', 日間: 'ニチカン', 分間: 'フンカン', 週間: 'シューカン', 年生: 'ネンセー', 年前: 'ネンマエ',
+  時間: 'ジカン', 年間: 'ネンカン', 日間: 'ニチカン', 分間: 'フンカン', 週間: 'シューカン', 年生: 'ネンセー',
+  万人: 'マンニン', 万円: 'マンエン', 万年: 'マンネン', 億円: 'オクエン', 億人: 'オクニン',
 }));
 
 /**
