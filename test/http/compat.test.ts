@@ -153,6 +153,16 @@ describe("Kokoro-FastAPI's request extensions", () => {
     assert.equal(source.jobs.at(-1)!.lang, 'es');
   });
 
+  it('lang_code: Japanese by letter or tag, and from a j* voice', async () => {
+    for (const code of ['j', 'ja', 'JA-jp', 'ja_jp']) {
+      const res = await app.inject(speech({ ...base, lang_code: code, response_format: 'pcm' }));
+      assert.equal(res.statusCode, 200, res.body);
+      assert.equal(source.jobs.at(-1)!.lang, 'ja', code);
+    }
+    assert.equal((await app.inject(speech({ ...base, voice: 'jf_alpha', response_format: 'pcm' }))).statusCode, 200);
+    assert.equal(source.jobs.at(-1)!.lang, 'ja', 'default from jf_alpha');
+  });
+
   it("lang_code: zh is a clear 400 naming what is supported; nonsense too", async () => {
     for (const code of ['z', 'zh', 'zh-cn', 'cmn']) {
       assert.match(error400(await app.inject(speech({ ...base, lang_code: code })), 'lang_code'), new RegExp(`lang_code '${code}' is not supported yet; ${SUPPORTED}`));
