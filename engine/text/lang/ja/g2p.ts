@@ -46,7 +46,7 @@ function toWords(tokens: JaToken[]): Word[] {
     }
     const known = t.word_type === 'KNOWN';
     let pron = reading(t.pronunciation) ?? reading(t.reading) ?? t.surface_form;
-    if (known) pron = lengthen(pron, t.pos, t.surface_form);
+    if (known) pron = lengthen(pron, t.pos);
     const w: Word = { surface: t.surface_form, hira: kataToHira(pron), cls: known ? KANA_CLASS : charClass(t.surface_form), pos: t.pos, number: t.pos_detail_1 === '数' };
     const prev = words[words.length - 1];
     // misaki's tagger keeps the volitional う with its verb or auxiliary (ましょう, でしょう): a long vowel.

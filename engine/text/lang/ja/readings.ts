@@ -7,7 +7,7 @@ import { kataToHira } from './kana.js';
  * UniDic writes long vowels as ー in its pronunciation field (センセー, アタラシー, キーテ, ユー);
  * IPADIC does so only for o+u (トーキョー). Verb endings keep their ウ (思う オモウ).
  */
-export function lengthen(pron: string, pos: string, _surface: string): string {
+export function lengthen(pron: string, pos: string): string {
   const verbEnd = pos === '動詞' && pron.endsWith('ウ');
   let p = verbEnd ? pron.slice(0, -1) : pron;
   p = p.replace(/([エケゲセゼテデネヘベペメレェ])イ/g, '$1ー')
