@@ -7,6 +7,7 @@ import type { GatewayConfig } from '../config.js';
 import { createLogger } from '../log.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { Admission, SpeechSource } from '../speech/types.js';
+import { pipelineDeps } from '../speech/pipeline.js';
 import { requireApiKey } from './auth.js';
 import { registerErrorHandling } from './error-handling.js';
 import { echoRequestId, genRequestId } from './request-id.js';
@@ -94,7 +95,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   webRoutes(app);
   if (deps.engineOrigin) engineProxyRoutes(app, { engineOrigin: deps.engineOrigin, engineToken: deps.engineToken });
   speechRoutes(app, {
-    pipeline: { source: deps.source, admission: deps.admission, encoders: deps.encoders, encoderAttempts: config.encoderAttempts },
+    pipeline: pipelineDeps({ source: deps.source, admission: deps.admission, encoders: deps.encoders }, config),
+    clientStallMs: config.clientStallMs,
     metrics: deps.metrics,
     maxInputChars: config.maxInputChars,
     bodyLimit: config.bodyLimitBytes,
