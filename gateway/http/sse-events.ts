@@ -10,13 +10,13 @@ export interface ByteSink {
 export class SseEvents {
   constructor(private readonly out: ByteSink) {}
 
-  /** One event; its `type` names it. */
-  send(event: { type: string } & Record<string, unknown>): void {
-    this.out.write(Buffer.from(`data: ${JSON.stringify(event)}\n\n`));
+  /** One event; its `type` names it. false: the sink asks its writer to wait (see DeliveryBuffer). */
+  send(event: { type: string } & Record<string, unknown>): boolean {
+    return this.out.write(Buffer.from(`data: ${JSON.stringify(event)}\n\n`));
   }
 
-  audio(bytes: Buffer): void {
-    this.send({ type: 'speech.audio.delta', audio: bytes.toString('base64') });
+  audio(bytes: Buffer): boolean {
+    return this.send({ type: 'speech.audio.delta', audio: bytes.toString('base64') });
   }
 
   done(usage: { input_tokens: number; output_tokens: number; total_tokens: number }): void {

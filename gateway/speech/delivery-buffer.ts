@@ -1,10 +1,12 @@
 // The bounded buffer between a streaming request's encoder and its HTTP response, so the
 // engine and the encoder run at their own speed whatever the client does. A FIFO of bytes:
 // up to `memoryBytes` in memory, the rest in a private spill file (spill-file.ts) that is
-// reused from its start each time the reader catches up. write() always accepts (never
-// backpressure towards the encoder); take() hands out the oldest bytes, or null at the end.
+// reused from its start each time the reader catches up. write() always accepts; it returns
+// false (and emits 'drain' later) only while writes to the spill file are behind, so the
+// encoder waits for the disk, never for the client. take() hands out the oldest bytes, or null
+// at the end.
 import type { FileHandle } from 'node:fs/promises';
-import { openSpillFile, type SpillConfig } from './spill-file.js';
+import { openSpillFile, unflushedBound, type SpillConfig } from './spill-file.js';
 import type { AudioSink } from './encoder-session.js';
 
 const PIECE_BYTES = 64 * 1024;
@@ -24,6 +26,7 @@ export class DeliveryBuffer implements AudioSink {
   /** Given to end(): the reader gets it after the bytes already written (a cut, not a clean end). */
   private endError: Error | null = null;
   private wake: (() => void) | null = null;
+  private drainListeners: (() => void)[] = [];
   /** Bytes written in all, and the most that were waiting at once (for tests and logs). */
   written = 0;
   peakPending = 0;
@@ -66,16 +69,24 @@ export class DeliveryBuffer implements AudioSink {
           this.failure ??= e as Error;
         }
         this.notify();
+        this.emitDrainIfFlushed();
       });
     }
     this.peakPending = Math.max(this.peakPending, this.pending);
     this.notify();
-    return true;
+    return this.writePos - this.flushed <= unflushedBound(this.cfg);
   }
 
-  /** Never called: write() never asks the writer to wait. */
-  once(_event: 'drain', _listener: () => void): this {
+  /** 'drain': the spill file's writes caught up (after a write() that returned false). */
+  once(_event: 'drain', listener: () => void): this {
+    this.drainListeners.push(listener);
+    this.emitDrainIfFlushed();
     return this;
+  }
+
+  private emitDrainIfFlushed(): void {
+    if (this.writePos - this.flushed > unflushedBound(this.cfg) && !this.failure && !this.closed) return;
+    for (const l of this.drainListeners.splice(0)) l();
   }
 
   /** No more bytes will come; with an error, take() throws it once the bytes before it were taken. */
@@ -130,6 +141,7 @@ export class DeliveryBuffer implements AudioSink {
     this.mem.length = 0;
     this.memBytes = 0;
     this.notify();
+    this.emitDrainIfFlushed();
     void this.chain.then(() => this.file?.close()).catch(() => {});
   }
 

@@ -99,7 +99,8 @@ export class EncoderSession {
 
   /** Feeds one chunk, replacing the encoder (with a replay that includes it) if it died. */
   async write(samples: Int16Array): Promise<void> {
-    this.kept?.append(Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength));
+    const kept = this.kept;
+    if (kept && !kept.append(Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength))) await abortable(kept.drained(), this.opts.signal);
     if (!(await this.feed(this.current!, samples))) await this.recover();
   }
 
@@ -157,7 +158,11 @@ export class EncoderSession {
     enc.output.on('data', (buf: Buffer) => {
       if (h !== this.current || h.dead) return;
       if (!streaming) {
-        h.out?.append(buf);
+        // The spill file is behind: wait for the disk (the encoder, then the pipeline, wait too).
+        if (h.out && !h.out.append(buf)) {
+          enc.output.pause();
+          void h.out.drained().then(() => enc.output.resume());
+        }
         return;
       }
       if (!this.sentAny) {

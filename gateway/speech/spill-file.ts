@@ -18,6 +18,15 @@ export async function openSpillFile(dir: string): Promise<FileHandle> {
   return fh;
 }
 
+/**
+ * Bytes queued for the spill file but not yet written that a buffer accepts before it asks its
+ * writer to wait (for the disk, never for the client): without it a producer faster than the
+ * disk would pile its audio up in memory on the way to the file.
+ */
+export function unflushedBound(cfg: SpillConfig): number {
+  return Math.max(cfg.memoryBytes, 1024 * 1024);
+}
+
 /** Where spill files go, and how much a request may hold in memory before it spills. */
 export interface SpillConfig {
   /** Bytes held in memory per buffer before the rest goes to the spill file. */

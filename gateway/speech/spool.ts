@@ -2,11 +2,12 @@
 // `memoryBytes` stay in memory, the rest go to a private spill file (spill-file.ts). It holds a
 // whole file while it is made (stream:false) and the PCM kept to replay into a replacement
 // encoder, so neither costs more memory than the bound, however long the audio.
-// append() never blocks; file writes are queued in order and a failed one (disk full) fails
-// every later read, so a short file can never pass as whole.
+// append() never blocks; file writes are queued in order (a false return asks the writer to
+// await drained(): the disk is behind) and a failed one (disk full) fails every later read, so
+// a short file can never pass as whole.
 import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { openSpillFile, type SpillConfig } from './spill-file.js';
+import { openSpillFile, unflushedBound, type SpillConfig } from './spill-file.js';
 
 const PIECE_BYTES = 256 * 1024; // even, so a PCM spool reads back whole samples
 
@@ -22,8 +23,25 @@ export class Spool {
   private chain: Promise<void> = Promise.resolve();
   private failure: Error | null = null;
   private closed = false;
+  private drainWaiters: (() => void)[] = [];
 
   constructor(private readonly cfg: SpillConfig) {}
+
+  /** File bytes queued and not yet written. */
+  private get unflushed(): number {
+    return this.fileBytes - this.flushed;
+  }
+
+  /** Resolves once the queued file writes are within their bound (at once if they are). */
+  drained(): Promise<void> {
+    if (this.unflushed <= unflushedBound(this.cfg) || this.failure || this.closed) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  private wakeDrained(): void {
+    if (this.unflushed > unflushedBound(this.cfg) && !this.failure && !this.closed) return;
+    for (const w of this.drainWaiters.splice(0)) w();
+  }
 
   get size(): number {
     return this.total;
@@ -34,14 +52,15 @@ export class Spool {
     return this.fileBytes > 0;
   }
 
-  append(buf: Buffer): void {
-    if (this.closed || buf.length === 0) return; // freed: its request is over
+  /** Adds bytes; false when the writer should await drained() before more (the disk is behind). */
+  append(buf: Buffer): boolean {
+    if (this.closed || buf.length === 0) return true; // freed: its request is over
     this.total += buf.length;
     // Once anything went to the file, everything after it must too (order).
     if (this.fileBytes === 0 && this.memBytes + buf.length <= this.cfg.memoryBytes) {
       this.mem.push(buf);
       this.memBytes += buf.length;
-      return;
+      return true;
     }
     const at = this.fileBytes;
     this.fileBytes += buf.length;
@@ -58,7 +77,9 @@ export class Spool {
       } catch (e) {
         this.failure ??= e as Error;
       }
+      this.wakeDrained();
     });
+    return this.unflushed <= unflushedBound(this.cfg);
   }
 
   /** Everything appended so far (and while reading), from the start, in pieces. */
@@ -106,6 +127,7 @@ export class Spool {
     this.closed = true;
     this.mem.length = 0;
     this.memBytes = 0;
+    this.wakeDrained();
     void this.chain.then(() => this.file?.close()).catch(() => {});
   }
 }

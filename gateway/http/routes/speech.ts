@@ -190,7 +190,7 @@ export function speechRoutes(app: FastifyInstance, opts: SpeechRouteOptions): vo
     // admission slot are done when synthesis is, whatever the client does.
     const buffer = new DeliveryBuffer(spillConfigOf(opts.pipeline));
     const sse = r.sse ? new SseEvents(buffer) : null;
-    const sink: AudioSink = sse ? { write: (b: Buffer) => (sse.audio(b), true), once: () => undefined } : buffer;
+    const sink: AudioSink = sse ? { write: (b: Buffer) => sse.audio(b), once: (ev, fn) => buffer.once(ev, fn) } : buffer;
     let firstByte!: () => void;
     const first = new Promise<'first'>((resolve) => (firstByte = () => resolve('first')));
     const run = runSpeechPipeline(opts.pipeline, { job, format: r.format, streaming: true, signal: gone.signal, sink, onFirstByte: firstByte, stats });
