@@ -53,7 +53,11 @@ export function fakeEnginePlan(text: string): PlannedChunk[] {
   return out;
 }
 
-/** The fake model: a tone whose pitch and phase come from the tokens, voice and speed. */
+/**
+ * The fake model: a tone whose pitch comes from the tokens, voice and speed, and whose loudness
+ * follows the tokens one by one (like syllables), so the stress suite's loudness-envelope checks
+ * tell one text from another.
+ */
 export function fakeEngineSamples(tokens: readonly number[], voice: string, speed: number): Int16Array {
   let h = Math.round(speed * 100);
   for (const ch of voice) h = (h * 31 + ch.charCodeAt(0)) | 0;
@@ -62,7 +66,12 @@ export function fakeEngineSamples(tokens: readonly number[], voice: string, spee
   const hz = 150 + (Math.abs(h) % 300);
   const out = new Int16Array(n);
   const step = (2 * Math.PI * hz) / SAMPLE_RATE;
-  for (let i = 0; i < n; i++) out[i] = Math.round(6000 * Math.sin(step * i + (h & 7)));
+  const perToken = n / Math.max(1, tokens.length);
+  for (let i = 0; i < n; i++) {
+    const t = tokens[Math.min(tokens.length - 1, Math.floor(i / perToken))] ?? 0;
+    const amp = 400 + (Math.imul(t + 1, 2654435761) >>> 0) % 9000;
+    out[i] = Math.round(amp * Math.sin(step * i));
+  }
   return out;
 }
 

@@ -281,7 +281,7 @@ async function main(): Promise<number> {
         leakedProcesses: leaked,
         notes,
       },
-      failures: records.filter((r) => !['ok', 'rejected', 'aborted', 'encoderKilled'].includes(r.outcome)).slice(0, 100),
+      failures: records.filter((r) => !['ok', 'rejected', 'aborted', 'stalledCut', 'encoderKilled'].includes(r.outcome)).slice(0, 100),
       gatewayLog: gateway?.logFile,
     };
     // Timing over all formats, for the table's last row.
