@@ -12,7 +12,7 @@ export function createLogger(level: string = 'info'): Logger {
 }
 
 /** What ended a speech request, as counted and logged. */
-export type SpeechOutcome = 'ok' | 'client_error' | 'server_error' | 'client_gone' | 'truncated';
+export type SpeechOutcome = 'ok' | 'client_error' | 'server_error' | 'client_gone' | 'client_stalled' | 'truncated';
 
 /** The one line written per speech request. */
 export interface SpeechLogLine {

@@ -7,6 +7,7 @@ import { packageRunners } from '../models/runners.js';
 import { SettingsError } from '../settings/reader.js';
 import { loadGatewaySettings } from '../settings/tree.js';
 import { AdmissionControl } from './speech/admission.js';
+import { pipelineDeps } from './speech/pipeline.js';
 import { createEncoderFactory, resolveFfmpeg } from '../audio/encode/index.js';
 import { ChunkCache } from './chunks/cache.js';
 import { ChunkSource } from './chunks/source.js';
@@ -104,7 +105,7 @@ async function main(): Promise<void> {
     const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
     const speakable = voiceNames.filter((n) => voiceLang(n) !== undefined);
     wyoming = createWyomingServer({
-      pipeline: { source, admission, encoders, encoderAttempts: config.encoderAttempts },
+      pipeline: pipelineDeps({ source, admission, encoders }, config),
       voices: () => speakable,
       voiceMap: config.voiceMap,
       maxInputChars: config.maxInputChars,

@@ -21,6 +21,10 @@ export interface GatewayMetrics {
   readonly audioSeconds: Counter<'format'>;
   /** Encoders that died before the first byte and were replaced by a fresh one. */
   readonly encoderReplacements: Counter<'format'>;
+  /** Clients disconnected for accepting no byte for CLIENT_STALL_MS, by format. */
+  readonly clientStalls: Counter<'format'>;
+  /** Requests whose buffered output went to a spill file, by format. */
+  readonly spills: Counter<'format'>;
   /** Warm encoder pool sizes; the encoder module supplies the numbers. */
   readonly encoderPool: Gauge<'format'>;
   setEncoderPoolSizes(read: EncoderPoolSizes): void;
@@ -96,6 +100,18 @@ export function createMetrics(): GatewayMetrics {
     encoderReplacements: new Counter({
       name: 'kokoro_encoder_replacements_total',
       help: 'Encoders that died before the first byte and were replaced',
+      labelNames: ['format'] as const,
+      registers,
+    }),
+    clientStalls: new Counter({
+      name: 'kokoro_client_stalls_total',
+      help: 'Clients disconnected for accepting no byte for CLIENT_STALL_MS',
+      labelNames: ['format'] as const,
+      registers,
+    }),
+    spills: new Counter({
+      name: 'kokoro_request_spills_total',
+      help: 'Requests whose buffered output went beyond REQUEST_BUFFER_KB into a private spill file',
       labelNames: ['format'] as const,
       registers,
     }),

@@ -73,6 +73,8 @@ export interface GatewayOptions {
    * by default the helper keeps the last 400 lines in memory. logTail() reads either.
    */
   logFile?: string | ((port: number) => string);
+  /** The checkout whose dist/gateway/main.js runs (default this one): bench:memory's baseline build. */
+  root?: string;
   /** Called with the child right after spawn (e.g. to register it for kill-at-exit elsewhere). */
   onSpawn?: (child: ChildProcess) => void;
 }
@@ -142,8 +144,9 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<GatewayPr
   const fd = logFile ? openSync(logFile, 'w') : undefined;
   let child: ChildProcess;
   try {
-    child = spawn(process.execPath, [resolve(REPO_ROOT, 'dist/gateway/main.js')], {
-      cwd: REPO_ROOT,
+    const root = opts.root ?? REPO_ROOT;
+    child = spawn(process.execPath, [resolve(root, 'dist/gateway/main.js')], {
+      cwd: root,
       env,
       stdio: fd === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', fd, fd],
     });

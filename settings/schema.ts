@@ -161,6 +161,11 @@ export const SCHEMA = {
   QUEUE_SIZE: fixed({ parser: int(0, 1_000_000), readers: G, default: 64, doc: 'Requests that may wait for a slot; beyond: 429.' }),
   QUEUE_WAIT_MS: fixed({ parser: ms(0), readers: G, default: 30_000, doc: 'How long a request may wait for a slot; beyond: 429.' }),
 
+  // Delivery: what a request may hold, and how long a client may stop reading
+  CLIENT_STALL_MS: fixed({ parser: ms(100), readers: G, default: 60_000, doc: 'A client that accepts no byte of its response for this long while bytes wait for it (a paused player, a lost phone) is disconnected, its encoder killed and its buffers freed (`kokoro_client_stalls_total`, log outcome `client_stalled`); like nginx\'s `send_timeout`. Engines and admission slots never wait on a client: output waits in the request\'s buffer.' }),
+  REQUEST_BUFFER_KB: fixed({ parser: int(0, 1_048_576), readers: G, default: 2048, doc: 'Per request and per buffer (encoded output waiting for the client, a whole file being made, PCM kept to replay into a replacement encoder): bytes held in memory before the rest goes to a private spill file, unlinked as soon as it is opened.' }),
+  MAX_AUDIO_SECONDS: fixed({ parser: int(1, 10_000_000), readers: G, default: 10_800, doc: 'Longest audio one request may make: estimated up front at 12 input characters per second of audio ÷ `speed` (a 413 `audio_too_long` before any work), and enforced on the samples as they come. The default lets `MAX_INPUT_CHARS` characters through at speed 1.' }),
+
   // Encoders
   FFMPEG_PATH: optional({ parser: text('file path'), readers: G, defaultDoc: 'system `ffmpeg`, else the bundled static 4.1', doc: 'Encoder binary.' }),
   ENCODER_ATTEMPTS: fixed({ parser: int(1, 10), readers: G, default: 3, doc: 'Encoders tried per request when one dies before the first byte went out.' }),

@@ -34,6 +34,12 @@ export interface GatewayConfig {
   keepAliveTimeoutMs: number;
   /** ENCODER_ATTEMPTS */
   encoderAttempts: number;
+  /** CLIENT_STALL_MS */
+  clientStallMs: number;
+  /** REQUEST_BUFFER_KB, in bytes */
+  requestBufferBytes: number;
+  /** MAX_AUDIO_SECONDS */
+  maxAudioSeconds: number;
   /** READY_RETRY_AFTER_S */
   readyRetryAfterSeconds: number;
   /** LOG_LEVEL */
@@ -272,6 +278,9 @@ export function loadGatewaySettings(env: Env, opts: GatewayLoadOptions = {}): Ga
       requestTimeoutMs: v.REQUEST_TIMEOUT_MS,
       keepAliveTimeoutMs: v.KEEP_ALIVE_TIMEOUT_MS,
       encoderAttempts: v.ENCODER_ATTEMPTS,
+      clientStallMs: v.CLIENT_STALL_MS,
+      requestBufferBytes: v.REQUEST_BUFFER_KB * 1024,
+      maxAudioSeconds: v.MAX_AUDIO_SECONDS,
       readyRetryAfterSeconds: v.READY_RETRY_AFTER_S,
       logLevel: v.LOG_LEVEL,
     },

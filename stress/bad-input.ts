@@ -26,8 +26,14 @@ export interface BadInputResult {
 const base = { model: 'kokoro', voice: 'af_heart', response_format: 'mp3' };
 const speak = (over: Record<string, unknown>) => ({ ...base, input: 'Checking one request.', ...over });
 
-export function badInputCases(maxInputChars = 100_000, bodyLimitBytes = 1 << 20): BadInputCase[] {
+export function badInputCases(maxInputChars = 100_000, bodyLimitBytes = 1 << 20, o: { ownGateway?: boolean } = {}): BadInputCase[] {
+  // Our gateway refuses audio longer than MAX_AUDIO_SECONDS (3 h) up front; another server may
+  // legitimately spend hours making it, so the case is ours only.
+  const ours: BadInputCase[] = o.ownGateway
+    ? [{ name: 'audio longer than MAX_AUDIO_SECONDS', body: speak({ input: 'Read this slowly. '.repeat(5000), speed: 0.25 }), expect: [413] }]
+    : [];
   return [
+    ...ours,
     { name: 'malformed JSON', body: '{"model":"kokoro","input":"hi",', expect: [400] },
     { name: 'JSON array body', body: '[1,2,3]', expect: [400] },
     { name: 'JSON string body', body: '"hello"', expect: [400] },

@@ -7,11 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { badInputCases, runBadInput } from './bad-input.js';
 import type { ClientConfig } from './client.js';
-import { CASES } from './corpus.js';
+import { CASES, HUGE_CASES } from './corpus.js';
 import { listEngines, waitAllReady } from './engines.js';
 import { buildSchedule, FaultInjector } from './faults.js';
 import { assertLoopback, getText } from './http.js';
-import { DEFAULT_MIX, LoadRunner } from './load.js';
+import { LoadRunner } from './load.js';
+import { startFakeEngine, type FakeEngineServer } from '../harness/fake-engine.js';
 import { sampleMemory, summarizeMemory, type MemorySample } from './memory.js';
 import { PROFILES } from './profiles.js';
 import { increaseByLabel, parseProm, sumOf, type Series } from './prom.js';
@@ -78,7 +79,9 @@ async function main(): Promise<number> {
   const notes: string[] = [];
 
   let gateway: GatewayProcess | undefined;
+  let fakeEngines: FakeEngineServer[] = [];
   let base: URL;
+  const cases = profile.mix.textClasses.some(([c]) => c === 'huge') ? [...CASES, ...HUGE_CASES] : [...CASES];
   if (args.target) {
     base = new URL(args.target);
     assertLoopback(base);
@@ -86,13 +89,14 @@ async function main(): Promise<number> {
   } else {
     const modelsDir = devModelsDir();
     if (!existsSync(join(REPO_ROOT, 'dist/gateway/main.js'))) throw new Error('dist/gateway/main.js missing: build first (npm run build)');
-    log(`starting gateway (2 engines, models ${modelsDir})`);
+    if (profile.engines === 'fake') fakeEngines = [await startFakeEngine(), await startFakeEngine()];
+    log(`starting gateway (2 ${profile.engines === 'fake' ? 'fast fake engines on loopback' : 'engines'}, models ${modelsDir})`);
     // The log goes to a file so the terminal stays readable; engines are waited for below.
     gateway = await startGateway({
-      engines: 2,
+      engines: profile.engines === 'fake' ? 0 : 2,
       modelsDir,
       stallTimeoutMs: STALL_TIMEOUT_MS,
-      env: profile.gatewayEnv,
+      env: { ...profile.gatewayEnv, ...(fakeEngines.length ? { ENGINE_URLS: fakeEngines.map((e) => e.url).join(',') } : {}) },
       readyWhen: 'ready',
       readyTimeoutMs: 180_000,
       logFile: (port) => join(tmpdir(), `kokoro-stress-gateway-${port}.log`),
@@ -119,14 +123,14 @@ async function main(): Promise<number> {
     }
 
     log('bad input');
-    const bad = await runBadInput(base, badInputCases(), 60_000);
+    const bad = await runBadInput(base, badInputCases(undefined, undefined, { ownGateway: !!gateway }), 60_000);
     for (const b of bad.filter((x) => !x.ok)) log(`bad input WRONG: ${b.name}: ${b.detail}`);
 
-    log(`fetching ${CASES.length} fault-free references (pcm)`);
+    log(`fetching ${cases.length} fault-free references (pcm)`);
     const { fetchReferences } = await import('./reference.js');
-    const refSet = await fetchReferences(client, CASES, 2);
+    const refSet = await fetchReferences(client, cases, 2);
     log(`references: ${refSet.refs.size} ok, ${refSet.failed.length} failed, ${refSet.audioSeconds.toFixed(1)} audio-s in ${(refSet.wallMs / 1000).toFixed(1)} s`);
-    const usable = CASES.filter((c) => refSet.refs.has(c.id));
+    const usable = cases.filter((c) => refSet.refs.has(c.id));
     if (usable.length === 0) throw new Error('no reference could be fetched; is the server speaking?');
 
     const metricsBefore = await scrape(base);
@@ -141,7 +145,7 @@ async function main(): Promise<number> {
       concurrency,
       durationMs: durationS * 1000,
       burstSize: profile.burstSize,
-      mix: DEFAULT_MIX,
+      mix: profile.mix,
       usable,
       verify: (r) => verifyResponse(r, refSet.refs),
       log,
@@ -231,7 +235,7 @@ async function main(): Promise<number> {
       startedAt,
       wallSeconds: (performance.now() - wallT0) / 1000,
       load: { durationSeconds: durationS, concurrency, requests: records.length, burstSize: profile.burstSize },
-      references: { cases: CASES.length, failed: refSet.failed, audioSeconds: refSet.audioSeconds, wallSeconds: refSet.wallMs / 1000 },
+      references: { cases: cases.length, failed: refSet.failed, audioSeconds: refSet.audioSeconds, wallSeconds: refSet.wallMs / 1000 },
       outcomes: outcomes ?? countOutcomes([]).all!,
       byFormat: countOutcomes(records, (r) => r.format),
       byMode: countOutcomes(records, (r) => r.mode),
@@ -244,6 +248,9 @@ async function main(): Promise<number> {
         encoderKill: done('encoderKill'),
         clientAbort: records.filter((r) => r.outcome === 'aborted').length,
         slowReader: records.filter((r) => r.clientFault === 'slowReader').length,
+        clientStall: records.filter((r) => r.clientFault === 'stall').length,
+        trickle: records.filter((r) => r.clientFault === 'trickle').length,
+        hugeFile: records.filter((r) => r.textClass === 'huge').length,
         burst: done('burst'),
         skipped: injector.events.filter((e) => e.outcome === 'skipped').length,
       },
@@ -254,6 +261,11 @@ async function main(): Promise<number> {
       },
       engineRestarts: sumOf(metricsAfter, 'kokoro_engine_restarts_total') - sumOf(metricsBefore, 'kokoro_engine_restarts_total'),
       encoderReplacements: sumOf(metricsAfter, 'kokoro_encoder_replacements_total') - sumOf(metricsBefore, 'kokoro_encoder_replacements_total'),
+      clientStalls: {
+        cutSeen: records.filter((r) => r.outcome === 'stalledCut').length,
+        gatewayCounted: sumOf(metricsAfter, 'kokoro_client_stalls_total') - sumOf(metricsBefore, 'kokoro_client_stalls_total'),
+        spills: sumOf(metricsAfter, 'kokoro_request_spills_total') - sumOf(metricsBefore, 'kokoro_request_spills_total'),
+      },
       admissionRejections: increaseByLabel(metricsBefore, metricsAfter, 'kokoro_admission_rejections_total'),
       ...timingByFormat(records),
       audioSecondsDelivered: audio,
@@ -263,10 +275,13 @@ async function main(): Promise<number> {
         gatewayCrashed,
         enginesReadyAfter,
         watchdogMissed: injector.events.filter((e) => e.kind === 'engineStall' && e.note?.includes('NOT')).length,
+        // Our own gateway must count every stalled client it cut (a cut it does not count would be a failure passing as a stall).
+        stallCutsUncounted: gateway ? Math.max(0, records.filter((r) => r.outcome === 'stalledCut').length -
+          (sumOf(metricsAfter, 'kokoro_client_stalls_total') - sumOf(metricsBefore, 'kokoro_client_stalls_total'))) : 0,
         leakedProcesses: leaked,
         notes,
       },
-      failures: records.filter((r) => !['ok', 'rejected', 'aborted', 'encoderKilled'].includes(r.outcome)).slice(0, 100),
+      failures: records.filter((r) => !['ok', 'rejected', 'aborted', 'stalledCut', 'encoderKilled'].includes(r.outcome)).slice(0, 100),
       gatewayLog: gateway?.logFile,
     };
     // Timing over all formats, for the table's last row.
@@ -283,6 +298,7 @@ async function main(): Promise<number> {
     return report.pass ? 0 : 1;
   } finally {
     if (gateway && !gateway.exit) await gateway.stop(10_000);
+    for (const e of fakeEngines) await e.close();
   }
 }
 

@@ -12,6 +12,10 @@ export interface ClientConfig {
 /** A slow reader takes bytes at this rate for its first few seconds, then reads normally. */
 const SLOW_BYTES_PER_SECOND = 12_000;
 const SLOW_PHASE_MS = 6_000;
+/** A stalling client stops reading after its first bytes for this long: more than the stress gateway's CLIENT_STALL_MS (3 s). */
+export const STALL_PAUSE_MS = 8_000;
+/** A trickling client reads at this rate from the first byte to the last. */
+const TRICKLE_BYTES_PER_SECOND = 24_000;
 
 export function speechBody(plan: SpeechPlan, model: string): string {
   const c = plan.speechCase;
@@ -29,6 +33,8 @@ export function speechBody(plan: SpeechPlan, model: string): string {
 export async function sendSpeech(cfg: ClientConfig, plan: SpeechPlan): Promise<SpeechResult> {
   const startedAt = Date.now();
   const t0 = performance.now();
+  let stalled = false;
+  let firstAt: number | undefined;
   const r = await request({
     method: 'POST',
     url: new URL('/v1/audio/speech', cfg.base),
@@ -41,6 +47,15 @@ export async function sendSpeech(cfg: ClientConfig, plan: SpeechPlan): Promise<S
     onData: (bytes, elapsed, status) => {
       if (status !== 200) return undefined; // a rejection body is read whole
       if (plan.clientFault === 'abort' && bytes >= (plan.abortAfterBytes ?? 1)) return 'abort';
+      if (plan.clientFault === 'stall' && !stalled) {
+        stalled = true;
+        return STALL_PAUSE_MS;
+      }
+      if (plan.clientFault === 'trickle') {
+        firstAt ??= elapsed;
+        const due = firstAt + (bytes / TRICKLE_BYTES_PER_SECOND) * 1000;
+        return Math.max(0, due - elapsed);
+      }
       if (plan.clientFault === 'slowReader' && elapsed < SLOW_PHASE_MS) {
         const due = (bytes / SLOW_BYTES_PER_SECOND) * 1000;
         return Math.min(Math.max(0, due - elapsed), SLOW_PHASE_MS - elapsed);

@@ -1,7 +1,7 @@
 // The fixed set of requests the load draws from. Every entry has its own text, so a response
 // handed to the wrong client correlates with someone else's reference and is caught.
 
-export type TextClass = 'short' | 'paragraph' | 'multiChunk';
+export type TextClass = 'short' | 'paragraph' | 'multiChunk' | 'huge';
 
 export interface SpeechCase {
   /** Stable key for the reference cache: one per (text, voice, speed). */
@@ -72,6 +72,16 @@ export const TEXT_CLASS_WEIGHTS: readonly (readonly [TextClass, number])[] = [
   ['paragraph', 3],
   ['multiChunk', 1],
 ];
+
+/**
+ * Huge whole-file requests, for the fast-engine profile only (with real CPU engines one would
+ * take minutes): 6,000 distinct characters at speed 0.5, about 13 minutes of audio (38 MB of pcm).
+ */
+export const HUGE_CASES: readonly SpeechCase[] = [0, 1].map((k) => {
+  let text = '';
+  for (let i = 0; text.length < 6000; i++) text += `Part ${k} line ${i}: the long report goes on, page after page, without a pause. `;
+  return { id: `huge-${k}`, textClass: 'huge' as const, text: text.slice(0, 6000), voice: k ? 'am_adam' : 'af_heart', speed: 0.5 };
+});
 
 export function casesOf(textClass: TextClass): SpeechCase[] {
   return CASES.filter((c) => c.textClass === textClass);

@@ -1,7 +1,7 @@
 // The load: `concurrency` workers send seeded requests until the deadline; bursts add extra
 // requests at once, above the admission limits on purpose. Every response is verified as it ends.
 import { sendSpeech, type ClientConfig } from './client.js';
-import { CASES, casesOf, TEXT_CLASS_WEIGHTS, type SpeechCase } from './corpus.js';
+import { CASES, casesOf, TEXT_CLASS_WEIGHTS, type SpeechCase, type TextClass } from './corpus.js';
 import { createRng } from './prng.js';
 import { FORMATS, type Format, type Mode, type SpeechPlan, type SpeechResult, type Verdict } from './types.js';
 
@@ -10,6 +10,11 @@ export interface LoadMix {
   modes: readonly (readonly [Mode, number])[];
   abortRate: number;
   slowReaderRate: number;
+  /** Clients that stop reading for longer than CLIENT_STALL_MS, and clients that read at a trickle. */
+  stallRate: number;
+  trickleRate: number;
+  /** Text classes drawn (huge ones are always whole files). */
+  textClasses: readonly (readonly [TextClass, number])[];
 }
 
 export const DEFAULT_MIX: LoadMix = {
@@ -21,6 +26,17 @@ export const DEFAULT_MIX: LoadMix = {
   ],
   abortRate: 0.1,
   slowReaderRate: 0.08,
+  stallRate: 0.05,
+  trickleRate: 0.05,
+  textClasses: TEXT_CLASS_WEIGHTS,
+};
+
+/** The fast-engine profile: producers far outrun consumers, huge whole files, more stalls and trickles. */
+export const FAST_MIX: LoadMix = {
+  ...DEFAULT_MIX,
+  stallRate: 0.12,
+  trickleRate: 0.1,
+  textClasses: [...TEXT_CLASS_WEIGHTS, ['huge', 1]],
 };
 
 export interface LoadRecord {
@@ -51,13 +67,25 @@ export interface LoadRecord {
 /** The plan for request number seq depends only on (seed, seq), not on timing. */
 export function planFor(seed: number, seq: number, mix: LoadMix, usable: readonly SpeechCase[], burst = false): SpeechPlan {
   const rng = createRng((seed * 2654435761 + seq * 40503) >>> 0);
-  const textClass = burst ? 'short' : rng.weighted(TEXT_CLASS_WEIGHTS);
+  const textClass = burst ? 'short' : rng.weighted(mix.textClasses);
   const pool = usable.filter((c) => c.textClass === textClass);
   const speechCase = rng.pick(pool.length ? pool : usable);
   const format = rng.pick(mix.formats);
-  const mode = rng.weighted(mix.modes);
+  const drawn = rng.weighted(mix.modes);
+  const mode = speechCase.textClass === 'huge' ? 'file' : drawn;
   const roll = rng.next();
-  const clientFault = burst ? 'none' : roll < mix.abortRate ? 'abort' : roll < mix.abortRate + mix.slowReaderRate ? 'slowReader' : 'none';
+  const faults: [SpeechPlan['clientFault'], number][] = [['abort', mix.abortRate], ['slowReader', mix.slowReaderRate], ['stall', mix.stallRate], ['trickle', mix.trickleRate]];
+  let clientFault: SpeechPlan['clientFault'] = 'none';
+  let edge = 0;
+  for (const [f, rate] of faults) {
+    edge += rate;
+    if (roll < edge) {
+      clientFault = f;
+      break;
+    }
+  }
+  // A trickle through a huge file would outlast the request timeout: huge files are read at full speed or stalled.
+  if (burst || (clientFault === 'trickle' && speechCase.textClass === 'huge')) clientFault = 'none';
   return {
     seq,
     speechCase,
@@ -133,10 +161,16 @@ export class LoadRunner {
     const result = await sendSpeech(this.o.client, plan);
     const endMs = performance.now() - this.t0;
     let verdict: Verdict;
-    try {
-      verdict = await this.o.verify(result);
-    } catch (err) {
-      verdict = { outcome: 'corrupt', detail: `verifier failed: ${(err as Error).message}` };
+    if (plan.clientFault === 'stall' && result.status === 200 && !result.complete && !result.abortedByClient) {
+      // We stopped reading on purpose and the gateway cut us (CLIENT_STALL_MS): expected, counted
+      // apart, and checked against the gateway's own count (kokoro_client_stalls_total) at the end.
+      verdict = { outcome: 'stalledCut', detail: result.error };
+    } else {
+      try {
+        verdict = await this.o.verify(result);
+      } catch (err) {
+        verdict = { outcome: 'corrupt', detail: `verifier failed: ${(err as Error).message}` };
+      }
     }
     const rec: LoadRecord = {
       seq: plan.seq,
@@ -160,7 +194,7 @@ export class LoadRunner {
       visibleFailure: !result.abortedByClient && (result.status >= 500 || (result.status === 200 && !result.complete) || result.status === 0),
     };
     this.records.push(rec);
-    if (!['ok', 'rejected', 'aborted'].includes(rec.outcome)) {
+    if (!['ok', 'rejected', 'aborted', 'stalledCut'].includes(rec.outcome)) {
       this.o.log(`#${rec.seq} ${rec.format}/${rec.mode} ${rec.caseId}: ${rec.outcome} ${rec.detail ?? ''}`);
     }
     return rec;

@@ -32,6 +32,8 @@ export interface Report {
   retries: { total: number; byReason: Record<string, number> };
   engineRestarts: number;
   encoderReplacements: number;
+  /** Clients cut for not reading (seen by us / counted by the gateway), and responses that spilled to disk. */
+  clientStalls: { cutSeen: number; gatewayCounted: number; spills: number };
   admissionRejections: Record<string, number>;
   latencyMs: Record<string, Quantiles>;
   ttfbMs: Record<string, Quantiles>;
@@ -42,6 +44,7 @@ export interface Report {
     gatewayCrashed: boolean;
     enginesReadyAfter: { ok: boolean; ms: number } | 'skipped';
     watchdogMissed: number;
+    stallCutsUncounted: number;
     leakedProcesses: string[];
     notes: string[];
   };
@@ -108,6 +111,7 @@ export function verdictReasons(r: Omit<Report, 'pass' | 'reasons'>): string[] {
   if (r.checks.gatewayCrashed) reasons.push('the gateway crashed');
   if (r.checks.leakedProcesses.length) reasons.push(`leaked processes: ${r.checks.leakedProcesses.join(', ')}`);
   if (r.checks.enginesReadyAfter !== 'skipped' && !r.checks.enginesReadyAfter.ok) reasons.push('not every engine ready again after the run');
+  if (r.checks.stallCutsUncounted) reasons.push(`${r.checks.stallCutsUncounted} stalled client(s) cut without kokoro_client_stalls_total counting them`);
   if (r.checks.watchdogMissed) reasons.push(`${r.checks.watchdogMissed} stalled engine(s) not killed by the watchdog`);
   if (r.references.failed.length) reasons.push(`${r.references.failed.length} reference(s) could not be fetched`);
   return reasons;
@@ -118,8 +122,8 @@ const pad = (s: string | number | undefined, n: number) => String(s ?? '-').padS
 export function printReport(r: Report, out: (line: string) => void): void {
   out('');
   out(`stress ${r.profile} · seed ${r.seed} · ${r.target} · ${r.wallSeconds.toFixed(0)} s wall, ${r.load.requests} requests`);
-  const cols: ReportOutcome[] = ['ok', 'rejected', 'aborted', 'encoderKilled', 'lost', 'truncated', 'corrupt', 'mixedUp', 'badRejection'];
-  const short: Record<string, string> = { encoderKilled: 'encKill', badRejection: 'badRej' };
+  const cols: ReportOutcome[] = ['ok', 'rejected', 'aborted', 'stalledCut', 'encoderKilled', 'lost', 'truncated', 'corrupt', 'mixedUp', 'badRejection'];
+  const short: Record<string, string> = { encoderKilled: 'encKill', badRejection: 'badRej', stalledCut: 'stallCut' };
   out(`${'format'.padEnd(8)}${cols.map((c) => pad(short[c] ?? c, 10)).join('')}${pad('lat p50', 9)}${pad('p95', 7)}${pad('p99', 7)}${pad('ttfb50', 8)}${pad('p95', 7)}`);
   for (const f of [...FORMATS, 'all']) {
     const c = f === 'all' ? r.outcomes : r.byFormat[f] ?? emptyCounts();
@@ -134,7 +138,8 @@ export function printReport(r: Report, out: (line: string) => void): void {
   for (const b of r.badInput.cases.filter((c) => !c.ok)) out(`  WRONG ${b.name}: ${b.detail}`);
   const f = r.faults;
   out(`faults: engine SIGKILL ${f.engineSigkill}, SIGSEGV ${f.engineSigsegv}, stall ${f.engineStall}, encoder kill ${f.encoderKill}, ` +
-    `client abort ${f.clientAbort}, slow reader ${f.slowReader}, burst ${f.burst}, skipped ${f.skipped}`);
+    `client abort ${f.clientAbort}, slow reader ${f.slowReader}, stalled reader ${f.clientStall}, trickle ${f.trickle}, huge file ${f.hugeFile}, burst ${f.burst}, skipped ${f.skipped}`);
+  out(`stalled clients cut: ${r.clientStalls.cutSeen} seen, ${r.clientStalls.gatewayCounted} counted by the gateway · responses spilled to disk: ${r.clientStalls.spills}`);
   out(`retries/resumes: ${r.retries.total} ${JSON.stringify(r.retries.byReason)} · engine restarts: ${r.engineRestarts} · encoder replacements: ${r.encoderReplacements} · admission rejections: ${JSON.stringify(r.admissionRejections)}`);
   out(`audio: ${r.audioSecondsDelivered.toFixed(1)} s delivered, ${r.audioSecondsPerSecond.toFixed(2)} audio-s per wall-s`);
   if (r.memory?.before && r.memory.after) {

@@ -5,8 +5,12 @@ export const FORMATS = ['mp3', 'opus', 'aac', 'flac', 'wav', 'pcm'] as const;
 export type Format = (typeof FORMATS)[number];
 export type Mode = 'stream' | 'sse' | 'file';
 
-/** Client-side behaviour injected on purpose. */
-export type ClientFault = 'none' | 'abort' | 'slowReader';
+/**
+ * Client-side behaviour injected on purpose: abort mid-stream; read slowly for a few seconds;
+ * stop reading for longer than the gateway's CLIENT_STALL_MS (a paused player); read at a
+ * trickle from start to end.
+ */
+export type ClientFault = 'none' | 'abort' | 'slowReader' | 'stall' | 'trickle';
 
 export interface SpeechPlan {
   seq: number;
@@ -35,7 +39,8 @@ export interface SpeechResult {
   latencyMs: number;
 }
 
-export const OUTCOMES = ['ok', 'rejected', 'badRejection', 'aborted', 'lost', 'truncated', 'corrupt', 'mixedUp'] as const;
+// stalledCut: a client that stopped reading on purpose was disconnected by the gateway (counted apart, like aborted).
+export const OUTCOMES = ['ok', 'rejected', 'badRejection', 'aborted', 'stalledCut', 'lost', 'truncated', 'corrupt', 'mixedUp'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
 export interface Verdict {

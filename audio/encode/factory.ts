@@ -55,7 +55,7 @@ export class PooledEncoderFactory implements EncoderFactory {
   }
 
   async create(format: AudioFormat, options: EncoderOptions): Promise<Encoder> {
-    if (!isFfmpegFormat(format)) return new JsEncoder(format, options.streaming);
+    if (!isFfmpegFormat(format)) return new JsEncoder(format, options.streaming, options.deferHeader === true && !options.streaming);
     const key: PoolKey = options.streaming ? format : `${format}:file`;
     const child = (!this.closed && this.pools.get(key)?.take()) || (await this.spawnFor(key));
     return new FfmpegEncoder(format, child);
@@ -129,6 +129,15 @@ function removeAtExit(dir: string, now = false): void {
   exitDirs.add(dir);
 }
 let exitListening = false;
+
+let processDir: string | null = null;
+/** A private (0700) folder of this process for temp files, when no encoder factory gives one; removed at exit. */
+export function processTempDir(): string {
+  if (processDir && isPrivateDir(processDir)) return processDir;
+  processDir = mkdtempSync(join(tmpdir(), `${TEMP_PREFIX}${process.pid}-`));
+  removeAtExit(processDir);
+  return processDir;
+}
 
 export function createEncoderFactory(options?: EncoderFactoryOptions): PooledEncoderFactory {
   return new PooledEncoderFactory(options);

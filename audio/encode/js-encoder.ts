@@ -1,6 +1,8 @@
 // wav and pcm need no codec: the bytes are written here, in the gateway process.
 // Streaming: bytes go out as they come (wav behind an open-ended header). Not streaming:
-// everything is kept until end(), then sent at once behind a header with the real sizes.
+// everything is kept until end(), then sent at once behind a header with the real sizes, or,
+// with deferHeader, the body goes out as it comes and header() gives the real header at the end
+// (the gateway stores the body in its own bounded buffer, so no second copy is held here).
 import { Readable } from 'node:stream';
 import { copySamplesAsBytes } from './pcm-bytes.js';
 import { wavHeader } from './wav-header.js';
@@ -8,6 +10,8 @@ import { type Encoder } from './types.js';
 
 export class JsEncoder implements Encoder {
   readonly pid = undefined;
+  readonly neverFails = true;
+  private bodyBytes = 0;
   readonly output: Readable;
   private readonly held: Buffer[] = [];
   private heldBytes = 0;
@@ -20,6 +24,7 @@ export class JsEncoder implements Encoder {
   constructor(
     readonly format: 'wav' | 'pcm',
     private readonly streaming: boolean,
+    private readonly deferHeader = false,
   ) {
     this.output = new Readable({ read: () => this.resumeWriter() });
     this.output.on('error', () => {}); // see FfmpegEncoder: never crash on an unheard error
@@ -35,7 +40,8 @@ export class JsEncoder implements Encoder {
   write(samples: Int16Array): Promise<void> {
     if (this.closed) return Promise.reject(new Error('encoder input is closed'));
     const bytes = copySamplesAsBytes(samples);
-    if (!this.streaming) {
+    this.bodyBytes += bytes.length;
+    if (!this.streaming && !this.deferHeader) {
       this.held.push(bytes);
       this.heldBytes += bytes.length;
       return Promise.resolve();
@@ -50,12 +56,16 @@ export class JsEncoder implements Encoder {
     if (this.closed) return;
     this.closed = true;
     this.pushHeaderOnce();
-    if (!this.streaming) {
+    if (!this.streaming && !this.deferHeader) {
       if (this.format === 'wav') this.output.push(wavHeader(this.heldBytes));
       for (const b of this.held.splice(0)) this.output.push(b);
     }
     this.output.push(null);
     this.resumeWriter();
+  }
+
+  header(): Buffer {
+    return !this.streaming && this.format === 'wav' ? wavHeader(this.bodyBytes) : Buffer.alloc(0);
   }
 
   destroy(): void {

@@ -7,6 +7,12 @@ export type AudioFormat = (typeof AUDIO_FORMATS)[number];
 export interface EncoderOptions {
   /** false: the whole file is produced at end() with exact sizes (a wav header with real lengths). */
   streaming: boolean;
+  /**
+   * Whole files only: write the body as it comes and give the bytes that belong before it (a
+   * wav header with the real sizes) from header() after the output ended, for a caller that
+   * stores the body itself instead of the encoder holding it all.
+   */
+  deferHeader?: boolean;
 }
 
 /** One request's encoder: nothing in it is ever shared with another request. */
@@ -22,8 +28,14 @@ export interface Encoder {
   end(): void;
   /** Stop at once and release everything (client gone, request failed). */
   destroy(): void;
+  /** With `deferHeader`: the bytes that go before the output, once it ended. */
+  header?(): Buffer;
+  /** An in-process writer that cannot die on its own: nothing needs keeping to replay into a replacement. */
+  readonly neverFails?: boolean;
 }
 
 export interface EncoderFactory {
+  /** This process's private (0700) temp folder, if the factory keeps one (the gateway's spill files go there too). */
+  readonly tempDir?: string;
   create(format: AudioFormat, options: EncoderOptions): Promise<Encoder>;
 }

@@ -78,6 +78,32 @@ export class ChunkSource implements SpeechSource {
     let started = 0;
     const failed = deferred<never>();
     failed.promise.catch(() => {});
+    // Not Promise.race([x, failed.promise]): every race leaves a reaction on the never-settling
+    // failed.promise that keeps its result alive, so each delivered chunk's samples stayed in
+    // memory until the request ended (GBs for a long one). This listens only while x is pending.
+    let failure: { error: unknown } | null = null;
+    failed.promise.catch((e: unknown) => {
+      failure = { error: e };
+      for (const reject of failWaiters) reject(e);
+      failWaiters.clear();
+    });
+    const failWaiters = new Set<(e: unknown) => void>();
+    const orFailure = <T>(x: Promise<T>): Promise<T> => {
+      if (failure) return Promise.reject(failure.error);
+      return new Promise<T>((resolve, reject) => {
+        failWaiters.add(reject);
+        x.then(
+          (v) => {
+            failWaiters.delete(reject);
+            resolve(v);
+          },
+          (e: unknown) => {
+            failWaiters.delete(reject);
+            reject(e);
+          },
+        );
+      });
+    };
     let changed = deferred<void>();
     const notify = () => {
       const d = changed;
@@ -137,7 +163,7 @@ export class ChunkSource implements SpeechSource {
       for (;;) {
         startWindow();
         if (delivered < started) {
-          const s = await abortable(Promise.race([slots[delivered]!, failed.promise]), signal);
+          const s = await abortable(orFailure(slots[delivered]!), signal);
           slots[delivered] = undefined;
           const chunk = delivered++;
           samples += s.length;
@@ -146,7 +172,7 @@ export class ChunkSource implements SpeechSource {
           yield { type: 'end', chunks: summary.chunks, samples, inputTokens: summary.inputTokens };
           return;
         } else {
-          await abortable(Promise.race([changed.promise, failed.promise]), signal);
+          await abortable(orFailure(changed.promise), signal);
         }
       }
     } finally {

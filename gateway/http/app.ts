@@ -7,6 +7,7 @@ import type { GatewayConfig } from '../config.js';
 import { createLogger } from '../log.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { Admission, SpeechSource } from '../speech/types.js';
+import { pipelineDeps } from '../speech/pipeline.js';
 import { requireApiKey } from './auth.js';
 import { registerErrorHandling } from './error-handling.js';
 import { echoRequestId, genRequestId } from './request-id.js';
@@ -104,7 +105,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.addHook('onClose', async () => downloads.close());
   downloadRoutes(app, downloads);
   const speech = {
-    pipeline: { source: deps.source, admission: deps.admission, encoders: deps.encoders, encoderAttempts: config.encoderAttempts },
+    pipeline: pipelineDeps({ source: deps.source, admission: deps.admission, encoders: deps.encoders }, config),
+    clientStallMs: config.clientStallMs,
     metrics: deps.metrics,
     maxInputChars: config.maxInputChars,
     bodyLimit: config.bodyLimitBytes,

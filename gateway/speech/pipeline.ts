@@ -1,16 +1,23 @@
 // One speech request from admission to the last encoded byte, independent of HTTP:
 //   admission slot -> encoder session -> each audio chunk written -> finish -> release.
+// It ends when synthesis and encoding end: a streaming caller whose sink never pushes back (the
+// HTTP route's DeliveryBuffer) frees its slot and engines then, whatever its client does; a
+// whole file comes back as a WholeFile held in a spool (memory, then a private spill file).
 // One AbortController carries the request: the client leaving aborts it (ClientGoneError) and
 // so does a failure, which stops the engine work too. The slot is released exactly once and
 // the encoder never outlives the call.
 import { abortable } from './abortable.js';
 import { applyGain } from './gain.js';
-import { EncoderSession, newStats, type AudioSink, type PipelineStats } from './encoder-session.js';
+import { audioTooLong, checkAudioEstimate } from './audio-length.js';
+import { DEFAULT_SPILL_MEMORY_BYTES, EncoderSession, newStats, type AudioSink, type PipelineStats, type WholeFile } from './encoder-session.js';
+import type { SpillConfig } from './spill-file.js';
 import { ClientGoneError, SpeechError } from './errors.js';
 import type { Admission, Release, SpeechJob, SpeechSource } from './types.js';
 import { type AudioFormat, type EncoderFactory } from '../../audio/encode/types.js';
+import { processTempDir } from '../../audio/encode/factory.js';
+import { SAMPLE_RATE } from '../../protocol/constants.js';
 
-export { newStats, type AudioSink, type PipelineStats };
+export { newStats, type AudioSink, type PipelineStats, type WholeFile };
 
 export interface PipelineDeps {
   source: SpeechSource;
@@ -18,6 +25,14 @@ export interface PipelineDeps {
   encoders: EncoderFactory;
   /** Encoders tried in all, when one dies before the first byte went out (at least 1). */
   encoderAttempts: number;
+  /** Memory bound and folder for kept PCM and whole files (default: 2 MiB, a private folder in the OS temp directory). */
+  spill?: SpillConfig;
+  /** MAX_AUDIO_SECONDS: checked on an estimate before admission and on the samples as they come (none if absent). */
+  maxAudioSeconds?: number;
+}
+
+export function spillConfigOf(deps: PipelineDeps): SpillConfig {
+  return deps.spill ?? { memoryBytes: DEFAULT_SPILL_MEMORY_BYTES, dir: processTempDir };
 }
 
 export interface PipelineRequest {
@@ -34,10 +49,13 @@ export interface PipelineRequest {
   stats?: PipelineStats;
 }
 
-/** Runs the request; resolves with the whole file when not streaming, else with undefined. */
-export async function runSpeechPipeline(deps: PipelineDeps, req: PipelineRequest): Promise<Buffer | undefined> {
+/** Runs the request; resolves with the whole file when not streaming (the caller disposes of it), else with undefined. */
+export async function runSpeechPipeline(deps: PipelineDeps, req: PipelineRequest): Promise<WholeFile | undefined> {
   const stats = req.stats ?? newStats();
   if (req.streaming && !req.sink) throw new TypeError('a streaming pipeline needs a sink');
+  const maxSeconds = deps.maxAudioSeconds;
+  if (maxSeconds !== undefined) checkAudioEstimate(req.job.text.length, req.job.speed, maxSeconds);
+  const maxSamples = maxSeconds === undefined ? Infinity : maxSeconds * SAMPLE_RATE;
   const work = new AbortController();
   const clientGone = () => work.abort(new ClientGoneError());
   if (req.signal.aborted) clientGone();
@@ -52,7 +70,7 @@ export async function runSpeechPipeline(deps: PipelineDeps, req: PipelineRequest
     release = await abortable(deps.admission.acquire(req.format, signal), signal, (late) => late());
     session = new EncoderSession({
       encoders: deps.encoders, format: req.format, streaming: req.streaming, attempts: deps.encoderAttempts,
-      signal, sink: req.sink, onFirstByte: req.onFirstByte, stats,
+      signal, sink: req.sink, onFirstByte: req.onFirstByte, stats, spill: spillConfigOf(deps),
     });
     const source = deps.source.synthesize(req.job, signal)[Symbol.asyncIterator]();
     events = source;
@@ -64,6 +82,7 @@ export async function runSpeechPipeline(deps: PipelineDeps, req: PipelineRequest
       const ev = r.value;
       if (ev.type === 'audio' && ev.samples.length > 0) {
         stats.samples += ev.samples.length;
+        if (stats.samples > maxSamples) throw audioTooLong(stats.samples / SAMPLE_RATE, maxSeconds!, false);
         await session.write(applyGain(ev.samples, req.job.volume ?? 1));
       } else if (ev.type === 'end') {
         stats.inputTokens = ev.inputTokens;
@@ -88,4 +107,17 @@ export async function runSpeechPipeline(deps: PipelineDeps, req: PipelineRequest
     void events?.return?.()?.catch(() => {});
     release?.();
   }
+}
+
+/** The pipeline's dependencies from the HTTP settings (the HTTP route and Wyoming share them). */
+export function pipelineDeps(
+  parts: Pick<PipelineDeps, 'source' | 'admission' | 'encoders'>,
+  config: { encoderAttempts: number; requestBufferBytes: number; maxAudioSeconds: number },
+): PipelineDeps {
+  return {
+    ...parts,
+    encoderAttempts: config.encoderAttempts,
+    spill: { memoryBytes: config.requestBufferBytes, dir: () => parts.encoders.tempDir ?? processTempDir() },
+    maxAudioSeconds: config.maxAudioSeconds,
+  };
 }

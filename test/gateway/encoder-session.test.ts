@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
-import { EncoderSession, newStats } from '../../gateway/speech/encoder-session.js';
+import { EncoderSession, newStats, readWholeFile } from '../../gateway/speech/encoder-session.js';
+import { processTempDir } from '../../audio/encode/factory.js';
 import { SpeechError } from '../../gateway/speech/errors.js';
 import { expectedPcm, FakeEncoders, sineChunk, type EncoderPlan } from '../http/fakes.js';
 
@@ -13,6 +14,7 @@ function session(plans: EncoderPlan[], attempts: number, streaming: boolean) {
   sink.on('data', (b: Buffer) => out.push(b));
   const s = new EncoderSession({
     encoders, format: 'pcm', streaming, attempts, signal: new AbortController().signal, sink: streaming ? sink : undefined, stats: newStats(),
+    spill: { memoryBytes: 1 << 20, dir: processTempDir },
   });
   return { s, encoders, out };
 }
@@ -20,7 +22,8 @@ function session(plans: EncoderPlan[], attempts: number, streaming: boolean) {
 async function run(s: EncoderSession, chunks: number) {
   await s.start();
   for (let k = 0; k < chunks; k++) await s.write(sineChunk(k));
-  return s.finish();
+  const file = await s.finish();
+  return file && readWholeFile(file);
 }
 
 test('a dead encoder is replaced and replayed while nothing went out', async () => {

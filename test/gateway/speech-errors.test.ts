@@ -13,6 +13,7 @@ test('each kind maps to its status, type and code', () => {
     ['engine_refused', 500, 'server_error', null],
     ['encoder_failed', 500, 'server_error', 'encoder_failed'],
     ['cut_short', 500, 'server_error', 'synthesis_incomplete'],
+    ['too_long', 413, 'invalid_request_error', 'audio_too_long'],
     ['client_gone', 499, 'invalid_request_error', 'client_closed_request'],
   ];
   for (const [kind, status, type, code] of table) {

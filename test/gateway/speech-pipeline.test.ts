@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { toApiError } from '../../gateway/http/error-handling.js';
 import { ClientGoneError, SpeechError } from '../../gateway/speech/errors.js';
 import { newStats, runSpeechPipeline, type PipelineDeps } from '../../gateway/speech/pipeline.js';
+import { readWholeFile } from '../../gateway/speech/encoder-session.js';
 import { expectedPcm, FakeAdmission, FakeEncoders, FakeSource, type EncoderPlan, type FakeSourceOptions } from '../http/fakes.js';
 
 /** What the client would see. */
@@ -40,7 +41,7 @@ describe('speech pipeline', () => {
 
   it('returns the whole file when not streaming', async () => {
     const d = setup({ chunks: 3 });
-    const body = await runSpeechPipeline(d, { job, format: 'wav', streaming: false, signal: new AbortController().signal });
+    const body = await readWholeFile((await runSpeechPipeline(d, { job, format: 'wav', streaming: false, signal: new AbortController().signal }))!);
     assert.deepEqual(body, expectedPcm(3));
     assert.equal(d.encoders.created[0]!.options.streaming, false);
   });
@@ -58,7 +59,7 @@ describe('speech pipeline', () => {
 
   it('replaces a non-streaming encoder at any point, since nothing has gone out', async () => {
     const d = setup({ chunks: 5 }, [{ dieAfterWrites: 4 }, { dieAfterWrites: 1 }]);
-    const body = await runSpeechPipeline(d, { job, format: 'flac', streaming: false, signal: new AbortController().signal });
+    const body = await readWholeFile((await runSpeechPipeline(d, { job, format: 'flac', streaming: false, signal: new AbortController().signal }))!);
     assert.deepEqual(body, expectedPcm(5));
     assert.equal(d.encoders.created.length, 3);
   });

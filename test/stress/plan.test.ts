@@ -1,9 +1,11 @@
 // A seed must repeat a run's choices and fault schedule; metrics parsing must read counters.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CASES } from '../../stress/corpus.js';
+import { CASES, HUGE_CASES } from '../../stress/corpus.js';
 import { buildSchedule } from '../../stress/faults.js';
-import { DEFAULT_MIX, planFor } from '../../stress/load.js';
+import { DEFAULT_MIX, FAST_MIX, planFor } from '../../stress/load.js';
+import { PROFILES } from '../../stress/profiles.js';
+import { STALL_PAUSE_MS } from '../../stress/client.js';
 import { increaseByLabel, parseProm, sumOf } from '../../stress/prom.js';
 import { badInputCases } from '../../stress/bad-input.js';
 
@@ -44,4 +46,27 @@ test('prometheus text: sums and per-label increases', () => {
 
 test('bad-input cases never accept a 5xx', () => {
   for (const c of badInputCases()) assert.ok(c.expect.every((s) => s < 500), c.name);
+});
+
+test('slow clients and huge files: stalls and trickles are drawn, huge texts only as whole files and never trickled', () => {
+  const plans = Array.from({ length: 600 }, (_, i) => planFor(5, i, FAST_MIX, [...CASES, ...HUGE_CASES]));
+  const faults = new Set(plans.map((p) => p.clientFault));
+  for (const f of ['none', 'abort', 'slowReader', 'stall', 'trickle']) assert.ok(faults.has(f as never), `${f} drawn`);
+  const huge = plans.filter((p) => p.speechCase.textClass === 'huge');
+  assert.ok(huge.length > 0, 'huge files drawn');
+  assert.ok(huge.every((p) => p.mode === 'file' && p.clientFault !== 'trickle'));
+  // The default mix (real engines) never sends a huge text.
+  assert.ok(Array.from({ length: 600 }, (_, i) => planFor(5, i, DEFAULT_MIX, [...CASES, ...HUGE_CASES])).every((p) => p.speechCase.textClass !== 'huge'));
+  // Stalling clients pause longer than the stress gateway's CLIENT_STALL_MS.
+  for (const p of Object.values(PROFILES)) assert.ok(Number(p.gatewayEnv.CLIENT_STALL_MS) < STALL_PAUSE_MS, p.name);
+  assert.equal(PROFILES.fast!.engines, 'fake');
+});
+
+test('our own gateway is asked for audio over MAX_AUDIO_SECONDS (413); another server is not', () => {
+  const ours = badInputCases(undefined, undefined, { ownGateway: true }).find((c) => c.name.includes('MAX_AUDIO_SECONDS'));
+  assert.ok(ours);
+  assert.deepEqual(ours.expect, [413]);
+  const body = ours.body as { input: string; speed: number };
+  assert.ok(body.input.length / 12 / body.speed > 10_800, 'over the default limit by the estimate');
+  assert.equal(badInputCases().some((c) => c.name.includes('MAX_AUDIO_SECONDS')), false);
 });

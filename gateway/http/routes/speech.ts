@@ -1,5 +1,8 @@
 // POST /v1/audio/speech: validation, then the pipeline, then one of three ways out —
 // chunked audio (default), SSE events, or the whole file with Content-Length (stream:false).
+// Synthesis never waits on the client: streamed output goes through a DeliveryBuffer, a whole
+// file is sent from its spool after the pipeline (and its admission slot) finished, and a
+// client that stops taking bytes for CLIENT_STALL_MS is disconnected (client-stall.ts).
 // The status line waits for the first encoded byte, so any failure before it is a proper
 // error response; a failure after it cuts the connection so the client sees truncation (SSE:
 // an `error` event, then the end of the stream).
@@ -9,7 +12,10 @@ import { ApiError } from '../api-error.js';
 import { logSpeech, type SpeechOutcome } from '../../log.js';
 import type { GatewayMetrics } from '../../metrics.js';
 import { contentTypeFor as audioContentType } from '../../../audio/encode/content-type.js';
-import { newStats, runSpeechPipeline, type PipelineDeps, type PipelineStats } from '../../speech/pipeline.js';
+import { newStats, runSpeechPipeline, spillConfigOf, type AudioSink, type PipelineDeps, type PipelineStats, type WholeFile } from '../../speech/pipeline.js';
+import { DeliveryBuffer } from '../../speech/delivery-buffer.js';
+import { SseEvents } from '../sse-events.js';
+import { watchClientStall } from '../client-stall.js';
 import { ClientGoneError, SpeechError } from '../../speech/errors.js';
 import { parseSpeechRequest, type SpeechLimits, type SpeechRequest } from '../speech-request.js';
 import { toApiError } from '../error-handling.js';
@@ -29,6 +35,8 @@ export interface SpeechRouteOptions {
   voiceMap?: VoiceMap;
   /** Files for `return_download_link` (absent: that field is a 400). */
   downloads?: DownloadLinks;
+  /** CLIENT_STALL_MS: a client that accepts no byte this long while bytes wait is disconnected. */
+  clientStallMs: number;
 }
 
 /** Usage reported in SSE: one output token per 20 ms of audio (480 samples at 24 kHz). */
@@ -41,7 +49,30 @@ export function usageFor(stats: PipelineStats) {
 
 export const SPEECH_PATH = '/v1/audio/speech';
 
-const sseLine = (event: object) => `data: ${JSON.stringify(event)}\n\n`;
+/** Moves the delivery buffer into the response stream at the client's pace; a cut ends in destroy. */
+async function deliver(buffer: DeliveryBuffer, out: PassThrough): Promise<void> {
+  try {
+    for (;;) {
+      const b = await buffer.take();
+      if (b === null) break;
+      if (out.destroyed) return;
+      if (!out.write(b)) {
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            out.off('drain', done);
+            out.off('close', done);
+            resolve();
+          };
+          out.on('drain', done);
+          out.on('close', done);
+        });
+      }
+    }
+    out.end();
+  } catch (e) {
+    out.destroy(e as Error);
+  }
+}
 
 /** A speech route: its path and its body reader (/dev/generate_from_phonemes has its own). */
 export interface SpeechRoute {
@@ -145,22 +176,38 @@ export function speechRoutes(app: FastifyInstance, opts: SpeechRouteOptions, rou
     if (reply.raw.destroyed || request.raw.socket?.destroyed) gone.abort();
     const job = { requestId: request.id, text: r.input, voice: r.voice, speed: r.speed, lang: r.lang, volume: r.volume, ...(r.phonemes !== undefined ? { phonemes: r.phonemes } : {}) };
 
+    let stalled = false;
+    const onStall = () => {
+      stalled = true;
+      metrics.clientStalls.inc({ format: r.format });
+      reply.raw.destroy(); // 'close' follows: the pipeline (if still running) is aborted, buffers freed
+    };
+
     if (!r.stream) {
-      let body: Buffer;
+      let file: WholeFile;
       try {
-        body = (await download!.track(runSpeechPipeline(pipeline, { job, format: r.format, streaming: false, signal: gone.signal, stats })))!;
+        file = (await download!.track(runSpeechPipeline(pipeline, { job, format: r.format, streaming: false, signal: gone.signal, stats })))!;
       } catch (e) {
         return fail(e);
       }
+      // Synthesis is over and its slot released; the file is sent from its spool (memory, then disk).
       stats.firstByteAt = performance.now();
-      void closed.then(() => record(200, delivered ? 'ok' : 'client_gone'));
-      return reply.code(200).type(audioContentType(r.format)).header('content-length', String(body.length)).send(body);
+      if (file.spilled) metrics.spills.inc({ format: r.format });
+      const body = file.stream();
+      watchClientStall(reply.raw, { stallMs: opts.clientStallMs, waiting: () => !body.readableEnded, onStall });
+      void closed.then(() => {
+        file.dispose();
+        body.destroy();
+        record(200, delivered ? 'ok' : stalled ? 'client_stalled' : 'client_gone');
+      });
+      return reply.code(200).type(audioContentType(r.format)).header('content-length', String(file.size)).send(body);
     }
 
-    const out = new PassThrough();
-    const sink = r.sse
-      ? { write: (b: Buffer) => out.write(sseLine({ type: 'speech.audio.delta', audio: b.toString('base64') })), once: (ev: 'drain', fn: () => void) => out.once(ev, fn) }
-      : out;
+    // Encoder output waits here for the client (memory, then a spill file), so the engines and the
+    // admission slot are done when synthesis is, whatever the client does.
+    const buffer = new DeliveryBuffer(spillConfigOf(opts.pipeline));
+    const sse = r.sse ? new SseEvents(buffer) : null;
+    const sink: AudioSink = sse ? { write: (b: Buffer) => sse.audio(b), once: (ev, fn) => buffer.once(ev, fn) } : buffer;
     let firstByte!: () => void;
     const first = new Promise<'first'>((resolve) => (firstByte = () => resolve('first')));
     const run = download!.track(runSpeechPipeline(pipeline, { job, format: r.format, streaming: true, signal: gone.signal, sink, onFirstByte: firstByte, stats }));
@@ -168,27 +215,39 @@ export function speechRoutes(app: FastifyInstance, opts: SpeechRouteOptions, rou
     try {
       await Promise.race([first, run]);
     } catch (e) {
-      out.destroy();
+      buffer.close();
       return fail(e);
     }
 
     run.then(
       () => {
-        if (r.sse) out.write(sseLine({ type: 'speech.audio.done', usage: usageFor(stats) }));
-        out.end();
+        sse?.done(usageFor(stats));
+        buffer.end();
       },
       (e: unknown) => {
         // SSE: an error event (OpenAI's error shape) says the stream failed, then it ends.
-        if (r.sse && !(e instanceof ClientGoneError) && !out.destroyed) {
-          out.end(sseLine({ type: 'error', error: toApiError(e, opts.bodyLimit).toBody().error }));
+        if (sse && !(e instanceof ClientGoneError)) {
+          sse.error(toApiError(e, opts.bodyLimit).toBody());
+          buffer.end();
           return;
         }
-        // Audio bytes already went out: cut the connection so the truncation cannot pass as an end.
-        out.destroy(e instanceof Error ? e : new Error(String(e)));
+        // Audio bytes already went out: what is buffered is sent, then the connection is cut so
+        // the truncation cannot pass as an end.
+        buffer.end(e instanceof Error ? e : new Error(String(e)));
       },
     );
+    const out = new PassThrough();
+    void deliver(buffer, out);
+    watchClientStall(reply.raw, {
+      stallMs: opts.clientStallMs,
+      waiting: () => buffer.pending > 0 || out.readableLength > 0 || out.writableLength > 0,
+      onStall,
+    });
     void Promise.allSettled([run, closed]).then(([result]) => {
-      if (result.status === 'rejected') {
+      buffer.close();
+      if (buffer.spilled) metrics.spills.inc({ format: r.format });
+      if (stalled) record(200, 'client_stalled');
+      else if (result.status === 'rejected') {
         const e = result.reason;
         if (e instanceof ClientGoneError) record(200, 'client_gone', e);
         else record(200, 'truncated', e);
