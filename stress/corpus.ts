@@ -33,7 +33,8 @@ const MULTI_CHUNK = [
     'agreed was the only thing that mattered. By evening the farmers were already mending fences.',
 ];
 
-// The espeak languages, each with one of its own voices (the language comes from the prefix).
+// The other languages, each with one of its own voices (the language comes from the prefix).
+// Japanese loads its dictionary in an engine on first use (~3 s, ~345 MB), so one short entry.
 const OTHER_LANGUAGES: ReadonlyArray<{ textClass: TextClass; voice: string; text: string }> = [
   { textClass: 'short', voice: 'ef_dora', text: 'El tren de la mañana llegó con diez minutos de retraso.' },
   { textClass: 'short', voice: 'ff_siwis', text: 'Le boulanger a vendu toutes ses baguettes avant midi.' },
@@ -42,6 +43,8 @@ const OTHER_LANGUAGES: ReadonlyArray<{ textClass: TextClass; voice: string; text
   { textClass: 'paragraph', voice: 'hf_alpha', text: 'आज सुबह बारिश हुई। बच्चे स्कूल जाने से पहले आँगन में खेलते रहे।' },
   { textClass: 'paragraph', voice: 'em_alex', text: 'Cuando llegamos al puerto, el barco ya había salido. Esperamos en un café pequeño, ' +
     'mirando las gaviotas, hasta que el siguiente apareció en el horizonte.' },
+  { textClass: 'short', voice: 'jf_alpha', text: '駅の近くの本屋は、毎朝九時に開きます。' },
+  { textClass: 'short', voice: 'zf_xiaobei', text: '图书馆星期五下午五点关门，请大家提前还书。' },
 ];
 
 const VOICES = ['af_heart', 'am_adam', 'bf_emma', 'af_heart+am_adam', 'af_bella(2)+bf_emma(1)', 'bm_george'];
