@@ -34,7 +34,7 @@ export interface JobRecord {
   /** Chunk index (plan: the index this step produced; planned: the chunk count). */
   chunk: number;
   tokens: number;
-  /** performance.now() when it was queued on the thread, started and ended. */
+  /** performance.now() when it was queued on the thread, started and ended (NaN while it runs). */
   queuedAt: number;
   startedAt: number;
   endedAt: number;
@@ -102,10 +102,12 @@ export async function queueEngine(id: string, opts: QueueEngineOptions): Promise
     if (job) {
       running = true;
       const j = job;
-      const startedAt = performance.now();
+      // Logged when it starts (endedAt NaN until it ends), so a test can wait for a start.
+      const rec: JobRecord = { engine: id, kind: j.kind, requestId: j.requestId, chunk: j.chunk, tokens: j.tokens, queuedAt: j.queuedAt, startedAt: performance.now(), endedAt: NaN };
+      log.push(rec);
       setTimeout(() => {
         running = false;
-        log.push({ engine: id, kind: j.kind, requestId: j.requestId, chunk: j.chunk, tokens: j.tokens, queuedAt: j.queuedAt, startedAt, endedAt: performance.now() });
+        rec.endedAt = performance.now();
         j.done();
         runNext();
       }, j.costMs * cost.scale);

@@ -29,7 +29,7 @@ export interface PlanLease extends Lease {
 
 /** Where plans get engines: the chunk scheduler's plan slots (or any EngineLender). */
 export interface PlanLender {
-  acquire(signal: AbortSignal, opts: { avoid?: string; noEngineMs: number }): Promise<PlanLease | null>;
+  acquire(signal: AbortSignal, opts: { avoid?: string; noEngineMs: number; requestId?: string }): Promise<PlanLease | null>;
 }
 
 export interface PlannerDeps {
@@ -56,7 +56,7 @@ export async function* planRequest(deps: PlannerDeps, job: SpeechJob, signal: Ab
   let last: string | undefined;
   let fruitless = 0;
   for (let attempt = 1; ; attempt++) {
-    const lease = await deps.engines.acquire(signal, { avoid: last, noEngineMs: deps.config.engineWaitMs });
+    const lease = await deps.engines.acquire(signal, { avoid: last, noEngineMs: deps.config.engineWaitMs, requestId: job.requestId });
     if (!lease) {
       deps.metrics?.admissionRejections.inc({ reason: 'no_engine' });
       throw new SpeechError('unavailable', 'No speech engine is ready; try again shortly.', {

@@ -124,6 +124,7 @@ export class RequestWork {
 
 interface PlanWaiter {
   avoid: string | undefined;
+  requestId: string | undefined;
   noEngineMs: number;
   since: number;
   grant(lease: Lease | null): void;
@@ -134,7 +135,7 @@ class PlanHold {
   private given = false;
   /** Chunks the plan has produced on it. */
   produced = 0;
-  constructor(readonly lease: Lease, private readonly holds: Set<PlanHold>) {
+  constructor(readonly lease: Lease, readonly requestId: string | undefined, private readonly holds: Set<PlanHold>) {
     holds.add(this);
   }
   give(): void {
@@ -167,7 +168,7 @@ export class ChunkScheduler {
     acquire: (signal, opts) => (opts.avoid === undefined ? this.acquirePlanSlot(signal, opts) : this.deps.engines.acquire(signal, opts)),
   };
 
-  private acquirePlanSlot(signal: AbortSignal, opts: { avoid?: string; noEngineMs: number }): Promise<PlanLease | null> {
+  private acquirePlanSlot(signal: AbortSignal, opts: { avoid?: string; noEngineMs: number; requestId?: string }): Promise<PlanLease | null> {
     if (signal.aborted) return Promise.reject(signal.reason);
     return new Promise<PlanLease | null>((resolve, reject) => {
       const onAbort = () => {
@@ -177,12 +178,13 @@ export class ChunkScheduler {
       };
       const waiter: PlanWaiter = {
         avoid: opts.avoid,
+        requestId: opts.requestId,
         noEngineMs: opts.noEngineMs,
         since: Date.now(),
         grant: (lease) => {
           signal.removeEventListener('abort', onAbort);
           if (!lease) return resolve(null);
-          const hold = new PlanHold(lease, this.planHolds);
+          const hold = new PlanHold(lease, opts.requestId, this.planHolds);
           resolve({
             id: lease.id, client: lease.client, modelSha256: lease.modelSha256,
             failed: (reason, fault) => lease.failed(reason, fault),
@@ -199,13 +201,18 @@ export class ChunkScheduler {
     });
   }
 
-  /** A head chunk found no free slot: the slot of a plan that has produced a chunk, if any (not on `avoid` if possible). */
-  private takePlanSlot(avoid: string | undefined): Lease | null {
+  /**
+   * A head chunk found no free slot: the slot of a plan that has produced a chunk, if any; its own
+   * request's plan first (that plan's next steps then wait behind the chunk they feed), and not
+   * on `avoid` if another will do.
+   */
+  private takePlanSlot(item: Item): Lease | null {
     const holds = [...this.planHolds].filter((h) => h.produced > 0);
-    const hold = holds.find((h) => h.lease.id !== avoid) ?? holds[0];
+    const rank = (h: PlanHold) => (h.requestId === item.requestId ? 0 : 2) + (h.lease.id === item.avoid ? 1 : 0);
+    const hold = holds.sort((a, b) => rank(a) - rank(b))[0];
     if (!hold) return null;
     hold.give();
-    return this.deps.engines.leaseChunk(avoid);
+    return this.deps.engines.leaseChunk(item.avoid);
   }
 
   open(job: SpeechJob): RequestWork {
@@ -282,7 +289,7 @@ export class ChunkScheduler {
           const next = this.pick();
           if (!next) break;
           let lease = this.deps.engines.leaseChunk(next.item.avoid);
-          if (!lease && next.tier === 'head') lease = this.takePlanSlot(next.item.avoid);
+          if (!lease && next.tier === 'head') lease = this.takePlanSlot(next.item);
           if (!lease) break;
           if (next.tier === 'head') next.work.servedHead = ++this.served;
           else next.work.servedAhead = ++this.served;
