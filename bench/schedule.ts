@@ -13,7 +13,7 @@
 //
 //   npm run bench:schedule -- [--concurrency 1,2,4] [--seconds 60] [--engines 2] [--scale 0.1]
 //     [--call-ms 100] [--token-ms 40] [--plan-ms 10] [--audio-ms 50] [--modes new,off,...]
-//     [--identical] [--trace] [--json FILE]
+//     [--rounds 1] [--identical] [--skip-throughput] [--trace] [--json FILE]
 import { ChunkCache } from '../gateway/chunks/cache.js';
 import { ChunkSource } from '../gateway/chunks/source.js';
 import { loadSupervisionConfig } from '../gateway/engines/config.js';
@@ -69,9 +69,13 @@ interface RunResult {
   lookaheadCalls: number;
 }
 
-async function runLevel(mode: Mode, clients: number, texts: (i: number) => string, plans: Map<string, PlannedChunk[]>, o: {
-  engines: number; cost: CostModel; seconds: number; audioMsPerToken: number; identical: boolean; trace: boolean;
+/** Closed loop: `clients` send texts(0), texts(1), ... back to back for `seconds`; batch: all `texts` at once, once. */
+type Work = { kind: 'loop'; clients: number; seconds: number; texts: (i: number) => string } | { kind: 'batch'; texts: string[] };
+
+async function runLevel(mode: Mode, work: Work, plans: Map<string, PlannedChunk[]>, o: {
+  engines: number; cost: CostModel; audioMsPerToken: number; trace: boolean;
 }): Promise<RunResult> {
+  const clients = work.kind === 'loop' ? work.clients : work.texts.length;
   const log: JobRecord[] = [];
   const names = new Map<string, string>();
   const planOf = (text: string) => {
@@ -99,27 +103,33 @@ async function runLevel(mode: Mode, clients: number, texts: (i: number) => strin
   let requests = 0;
   let next = 0;
   const t0 = performance.now();
-  const deadline = t0 + o.seconds * 1000 * o.cost.scale;
   let lastEnd = t0;
+  const one = async (n: number, text: string) => {
+    const requestId = `r${n}`;
+    if (!names.has(text)) names.set(text, requestId);
+    const job: SpeechJob = { requestId, text, voice: 'af_heart', speed: 1 };
+    const start = performance.now();
+    let first = NaN;
+    for await (const ev of source.synthesize(job, new AbortController().signal)) {
+      if (ev.type === 'audio' && Number.isNaN(first)) first = performance.now() - start;
+      if (ev.type === 'end') audioTokens += ev.inputTokens;
+    }
+    firstAudio.push(first / o.cost.scale);
+    requests++;
+    lastEnd = Math.max(lastEnd, performance.now());
+  };
   try {
-    await Promise.all(Array.from({ length: clients }, async () => {
-      while (performance.now() < deadline) {
-        const n = next++;
-        const text = texts(n);
-        const requestId = `r${n}`;
-        names.set(text, o.identical ? 'same' : requestId);
-        const job: SpeechJob = { requestId, text, voice: 'af_heart', speed: 1 };
-        const start = performance.now();
-        let first = NaN;
-        for await (const ev of source.synthesize(job, new AbortController().signal)) {
-          if (ev.type === 'audio' && Number.isNaN(first)) first = performance.now() - start;
-          if (ev.type === 'end') audioTokens += ev.inputTokens;
+    if (work.kind === 'batch') {
+      await Promise.all(work.texts.map((t, i) => one(i, t)));
+    } else {
+      const deadline = t0 + work.seconds * 1000 * o.cost.scale;
+      await Promise.all(Array.from({ length: clients }, async () => {
+        while (performance.now() < deadline) {
+          const n = next++;
+          await one(n, work.texts(n));
         }
-        firstAudio.push(first / o.cost.scale);
-        requests++;
-        lastEnd = Math.max(lastEnd, performance.now());
-      }
-    }));
+      }));
+    }
   } finally {
     source.scheduler.dispose();
     await sup.stop();
@@ -195,34 +205,51 @@ function analyse(log: JobRecord[], ids: string[], t0: number, t1: number, cost: 
   };
 }
 
+function aggregate(rs: RunResult[]): RunResult {
+  const w = sum(rs.map((r) => r.wallS));
+  return {
+    mode: rs[0]!.mode, clients: rs[0]!.clients, requests: sum(rs.map((r) => r.requests)), audioS: sum(rs.map((r) => r.audioS)), wallS: w,
+    firstAudioMs: rs.flatMap((r) => r.firstAudioMs), busyShare: sum(rs.map((r) => r.busyShare * r.wallS)) / w, calls: sum(rs.map((r) => r.calls)),
+    tokensPerCall: sum(rs.map((r) => r.tokensPerCall * r.calls)) / sum(rs.map((r) => r.calls)),
+    callShare: sum(rs.map((r) => r.callShare * r.wallS)) / w, planWaitMs: rs.flatMap((r) => r.planWaitMs),
+    idleWhilePlanWaitedS: sum(rs.map((r) => r.idleWhilePlanWaitedS)), idleS: sum(rs.map((r) => r.idleS)), lookaheadCalls: sum(rs.map((r) => r.lookaheadCalls)),
+  };
+}
+
+const rate = (r: RunResult) => r.audioS / r.wallS;
+
 runMain(async () => {
   const flags = new Flags();
   if (flags.has('--help')) {
-    console.log('npm run bench:schedule -- [--concurrency 1,2,4] [--seconds 60] [--engines 2] [--scale 0.1] [--call-ms 100] ' +
-      `[--token-ms 40] [--plan-ms 10] [--audio-ms 50] [--modes ${Object.keys(MODES).join(',')}] [--identical] [--json FILE]`);
+    console.log('npm run bench:schedule -- [--concurrency 1,2,4] [--seconds 60] [--rounds 1] [--engines 2] [--scale 0.1] [--call-ms 100] ' +
+      `[--token-ms 40] [--plan-ms 10] [--audio-ms 50] [--modes ${Object.keys(MODES).join(',')}] [--identical] [--skip-throughput] [--trace] [--json FILE]`);
     return;
   }
   const levels = flags.ints('--concurrency', [1, 2, 4]);
   const seconds = flags.num('--seconds', 60);
+  const rounds = Math.round(flags.num('--rounds', 1));
   const engines = Math.round(flags.num('--engines', 2));
   const cost: CostModel = {
     callMs: flags.num('--call-ms', 100), tokenMs: flags.num('--token-ms', 40), planStepMs: flags.num('--plan-ms', 10), scale: flags.num('--scale', 0.1),
   };
   const audioMsPerToken = flags.num('--audio-ms', 50);
-  const modeNames = (flags.str('--modes') ?? 'new,off').split(',').map((s) => s.trim());
+  const modeNames = (flags.str('--modes') ?? 'new,off,new-before').split(',').map((s) => s.trim());
   for (const m of modeNames) if (!MODES[m]) throw new Error(`unknown mode ${m}; known: ${Object.keys(MODES).join(', ')}`);
   const modes = modeNames.map((m) => MODES[m]!);
   const identical = flags.has('--identical');
+  const throughput = !flags.has('--skip-throughput');
+  const trace = flags.has('--trace');
+  const o = { engines, cost, audioMsPerToken, trace };
 
   console.log(`bench:schedule — fake engines (${engines} x 1 chunk slot), chunk = ${cost.callMs} ms + ${cost.tokenMs} ms/token, ` +
-    `plan step ${cost.planStepMs} ms, audio ${audioMsPerToken} ms/token, model time x${cost.scale} wall; ${seconds} model s per level`);
+    `plan step ${cost.planStepMs} ms, audio ${audioMsPerToken} ms/token, model time x${cost.scale} wall; ${seconds} model s per level, ${rounds} round(s)`);
   for (const m of modes) console.log(`  ${m.name}: ${m.doc}`);
 
-  // Texts: enough distinct paragraphs for the busiest level, planned once with both chunk rules.
+  // Texts: distinct paragraphs, every round its own, planned once with both chunk rules.
   const pool = new TextPool();
   const perLevel = (c: number) => Math.ceil(c + (seconds * 1000 * c) / (cost.callMs + cost.tokenMs * 250)) + 2 * c + 4;
-  const need = Math.max(...levels.map(perLevel));
-  const texts = Array.from({ length: need }, () => pool.take('paragraph'));
+  const need = (throughput ? Math.max(...levels.map(perLevel)) : 0) + (identical ? 5 : 0);
+  const texts = Array.from({ length: need * rounds }, () => pool.take('paragraph'));
   const fe = await createTextFrontEnd({ modelsDir: modelsDir() });
   const plans = new Map<string, PlannedChunk[]>();
   for (const rule of ['new', 'off'] as const) {
@@ -233,31 +260,74 @@ runMain(async () => {
   }
   const sizes = (rule: 'new' | 'off') => texts.slice(0, 3).map((t) => plans.get(`${rule}\n${t}`)!.map((c) => c.tokens.length).join('+')).join(', ');
   console.log(`chunk tokens of the first texts: new ${sizes('new')}; off ${sizes('off')}`);
+  const base = modes.find((m) => m.name === 'off')?.name ?? modes[0]!.name;
 
-  const results: RunResult[] = [];
-  for (const c of levels) {
-    const line: string[] = [];
-    for (const m of modes) {
-      const r = await runLevel(m, c, (i) => texts[identical ? Math.floor(i / c) % texts.length : i % texts.length]!, plans,
-        { engines, cost, seconds, audioMsPerToken, identical, trace: flags.has('--trace') });
-      results.push(r);
-      line.push(`${m.name} ${fmt(r.audioS / r.wallS)}`);
+  const results: RunResult[][] = []; // per round
+  if (throughput) {
+    console.log(`\n== throughput: distinct paragraphs back to back, ${seconds} model s per level ==`);
+    for (let r = 0; r < rounds; r++) {
+      const mine = texts.slice(r * need, r * need + need);
+      const row: RunResult[] = [];
+      for (const c of levels) {
+        const line: string[] = [];
+        for (const m of modes) {
+          const x = await runLevel(m, { kind: 'loop', clients: c, seconds, texts: (i) => mine[i % mine.length]! }, plans, o);
+          row.push(x);
+          line.push(`${m.name} ${fmt(rate(x))}`);
+        }
+        console.log(`  round ${r + 1} x${c}: audio s/s ${line.join(', ')}`);
+      }
+      results.push(row);
     }
-    console.log(`  x${c}: audio s/s ${line.join(', ')}`);
+    const all = results.flat();
+    const rows = levels.flatMap((c) => modes.map((m) => {
+      const rs = all.filter((x) => x.clients === c && x.mode === m.name);
+      const a = aggregate(rs);
+      const ratios = results.map((row) => {
+        const x = row.find((y) => y.clients === c && y.mode === m.name)!;
+        const b = row.find((y) => y.clients === c && y.mode === base)!;
+        return rate(x) / rate(b);
+      });
+      const b = aggregate(all.filter((x) => x.clients === c && x.mode === base));
+      return { a, ratio: rate(a) / rate(b), lo: Math.min(...ratios), hi: Math.max(...ratios) };
+    }));
+    table(`throughput and first audio, model time (${rounds} round(s) pooled; vs ${base}: pooled, then the lowest and highest single round)`,
+      ['mode', 'clients', 'requests', 'audio s/s', `vs ${base}`, 'rounds lo-hi', 'first p50/p95 ms', 'engine busy', 'idle s', 'idle while a plan waited s',
+        'calls', 'tokens/call', 'call overhead', 'lookahead calls', 'plan step wait p50/max ms'],
+      rows.map(({ a, ratio, lo, hi }) => [a.mode, a.clients, a.requests, fmt(rate(a)), fmt(ratio), `${fmt(lo)}-${fmt(hi)}`,
+        `${ms(percentile(a.firstAudioMs, 50))}/${ms(percentile(a.firstAudioMs, 95))}`, `${fmt(100 * a.busyShare, 0)}%`, fmt(a.idleS, 1),
+        fmt(a.idleWhilePlanWaitedS, 1), a.calls, fmt(a.tokensPerCall, 0), `${fmt(100 * a.callShare, 1)}%`, a.lookaheadCalls,
+        `${ms(percentile(a.planWaitMs, 50))}/${ms(Math.max(...a.planWaitMs))}`]),
+      'engine busy = share of engine time on jobs (inference + plan steps) from the first request to the last end; idle s: engine seconds idle in\n' +
+      'that span, of which "while a plan waited": idle while a plan step sat queued behind an inference on another engine.');
   }
 
-  const base = modes[1]?.name;
-  table(`throughput and first audio, model time (${identical ? 'each client sends the same text as the others' : 'distinct paragraphs'})`,
-    ['mode', 'clients', 'requests', 'audio s/s', ...(base ? [`vs ${base}`] : []), 'first p50/p95 ms', 'engine busy', 'idle s', 'idle while a plan waited s',
-      'calls', 'tokens/call', 'call overhead share', 'lookahead calls', 'plan step wait p50/max ms'],
-    results.map((r) => {
-      const b = base ? results.find((x) => x.mode === base && x.clients === r.clients) : undefined;
-      return [r.mode, r.clients, r.requests, fmt(r.audioS / r.wallS), ...(base ? [b ? fmt((r.audioS / r.wallS) / (b.audioS / b.wallS)) : '—'] : []),
-        `${ms(percentile(r.firstAudioMs, 50))}/${ms(percentile(r.firstAudioMs, 95))}`, `${fmt(100 * r.busyShare, 0)}%`, fmt(r.idleS, 1),
-        fmt(r.idleWhilePlanWaitedS, 1), r.calls, fmt(r.tokensPerCall, 0), `${fmt(100 * r.callShare, 1)}%`, r.lookaheadCalls,
-        `${ms(percentile(r.planWaitMs, 50))}/${ms(Math.max(...r.planWaitMs))}`];
-    }),
-    'engine busy = share of engine time spent on jobs (inference + plan steps) between the first request and the last end.');
+  const batches: { round: number; mode: string; kind: 'identical' | 'distinct'; r: RunResult }[] = [];
+  if (identical) {
+    console.log('\n== 4 identical requests at once vs 4 distinct (paragraphs) ==');
+    for (let r = 0; r < rounds; r++) {
+      const mine = texts.slice(r * need + need - 5, r * need + need);
+      for (const m of modes) {
+        for (const kind of r % 2 ? ['distinct', 'identical'] as const : ['identical', 'distinct'] as const) {
+          const batch = kind === 'identical' ? [mine[0]!, mine[0]!, mine[0]!, mine[0]!] : mine.slice(1, 5);
+          batches.push({ round: r, mode: m.name, kind, r: await runLevel(m, { kind: 'batch', texts: batch }, plans, o) });
+        }
+      }
+    }
+    table(`4 at once: identical vs distinct, model time (${rounds} round(s) pooled)`,
+      ['mode', 'identical audio s/s', 'distinct audio s/s', 'identical/distinct', 'calls identical/distinct', 'engine busy identical/distinct', 'first p50 identical/distinct ms'],
+      modes.map((m) => {
+        const i = aggregate(batches.filter((b) => b.mode === m.name && b.kind === 'identical').map((b) => b.r));
+        const d = aggregate(batches.filter((b) => b.mode === m.name && b.kind === 'distinct').map((b) => b.r));
+        return [m.name, fmt(rate(i)), fmt(rate(d)), fmt(rate(i) / rate(d)), `${i.calls}/${d.calls}`,
+          `${fmt(100 * i.busyShare, 0)}%/${fmt(100 * d.busyShare, 0)}%`, `${ms(percentile(i.firstAudioMs, 50))}/${ms(percentile(d.firstAudioMs, 50))}`];
+      }),
+      'wall = all four sent at once -> the last one ends.');
+  }
 
-  finish('schedule', flags, { cost, audioMsPerToken, seconds, engines, identical, modes, results: results.map((r) => ({ ...r, audioPerSecond: r.audioS / r.wallS })) });
+  finish('schedule', flags, {
+    cost, audioMsPerToken, seconds, rounds, engines, modes,
+    results: results.flat().map((r) => ({ ...r, audioPerSecond: rate(r) })),
+    identical: batches.map((b) => ({ round: b.round, mode: b.mode, kind: b.kind, audioPerSecond: rate(b.r), calls: b.r.calls, wallS: b.r.wallS })),
+  });
 });
