@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { ChunkCache } from '../../gateway/chunks/cache.js';
+import { PLAN_HOLD_CHUNKS } from '../../gateway/chunks/planner.js';
 import { ChunkSource } from '../../gateway/chunks/source.js';
 import { loadSupervisionConfig } from '../../gateway/engines/config.js';
 import { Supervisor } from '../../gateway/engines/supervisor.js';
@@ -149,4 +150,16 @@ test('a lone request on one engine: chunk 0 runs after the first plan step, not 
   assertComplete(await run(text), text);
   const seq = order(log, 'e0');
   assert.ok(seq.indexOf('A0') < seq.indexOf('PA2'), `A0 before the plan's third step: ${seq.join(' ')}`);
+});
+
+test('a long plan gives its slot back after PLAN_HOLD_CHUNKS chunks: lookahead may use that engine before the plan ends', async () => {
+  const { log, run } = await rig(2, { cost: { ...COST, planStepMs: 30 } });
+  const n = PLAN_HOLD_CHUNKS + 14;
+  const text = `A ${Array.from({ length: n }, () => '30').join(' ')}`;
+  assertComplete(await run(text), text);
+  const planEngine = log.find((j) => j.kind === 'plan')!.engine;
+  const seq = order(log, planEngine);
+  const firstInfer = seq.findIndex((l) => /^A\d+$/.test(l));
+  assert.ok(firstInfer > seq.indexOf(`PA${PLAN_HOLD_CHUNKS - 1}`), `no chunk on the plan's engine while it held the slot: ${seq.join(' ')}`);
+  assert.ok(firstInfer >= 0 && firstInfer < seq.indexOf('DA'), `a chunk ran there before the plan ended: ${seq.join(' ')}`);
 });
