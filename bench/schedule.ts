@@ -12,8 +12,11 @@
 // step waited behind an inference on another engine. Same texts, same order, for every mode.
 //
 //   npm run bench:schedule -- [--concurrency 1,2,4] [--seconds 60] [--engines 2] [--scale 0.1]
-//     [--call-ms 100] [--token-ms 40] [--plan-ms 10] [--audio-ms 50] [--modes new,off,...]
+//     [--call-ms 100] [--token-ms 50] [--plan-ms 10] [--audio-ms 58] [--modes new,off,...]
 //     [--rounds 1] [--identical] [--skip-throughput] [--trace] [--json FILE]
+// Default costs model this 2-core machine: about 1.1x realtime per 1-thread engine; 58 ms of audio
+// per token (af_heart, trimmed edges: 56.4-59.5 ms over five bench paragraphs); a call's fixed cost
+// from bench:first-chunk (a 40-token first chunk took ~0.53 of an 80-token one, front end included).
 import { ChunkCache } from '../gateway/chunks/cache.js';
 import { ChunkSource } from '../gateway/chunks/source.js';
 import { loadSupervisionConfig } from '../gateway/engines/config.js';
@@ -222,7 +225,7 @@ runMain(async () => {
   const flags = new Flags();
   if (flags.has('--help')) {
     console.log('npm run bench:schedule -- [--concurrency 1,2,4] [--seconds 60] [--rounds 1] [--engines 2] [--scale 0.1] [--call-ms 100] ' +
-      `[--token-ms 40] [--plan-ms 10] [--audio-ms 50] [--modes ${Object.keys(MODES).join(',')}] [--identical] [--skip-throughput] [--trace] [--json FILE]`);
+      `[--token-ms 50] [--plan-ms 10] [--audio-ms 58] [--modes ${Object.keys(MODES).join(',')}] [--identical] [--skip-throughput] [--trace] [--json FILE]`);
     return;
   }
   const levels = flags.ints('--concurrency', [1, 2, 4]);
@@ -230,9 +233,9 @@ runMain(async () => {
   const rounds = Math.round(flags.num('--rounds', 1));
   const engines = Math.round(flags.num('--engines', 2));
   const cost: CostModel = {
-    callMs: flags.num('--call-ms', 100), tokenMs: flags.num('--token-ms', 40), planStepMs: flags.num('--plan-ms', 10), scale: flags.num('--scale', 0.1),
+    callMs: flags.num('--call-ms', 100), tokenMs: flags.num('--token-ms', 50), planStepMs: flags.num('--plan-ms', 10), scale: flags.num('--scale', 0.1),
   };
-  const audioMsPerToken = flags.num('--audio-ms', 50);
+  const audioMsPerToken = flags.num('--audio-ms', 58);
   const modeNames = (flags.str('--modes') ?? 'new,off,new-before').split(',').map((s) => s.trim());
   for (const m of modeNames) if (!MODES[m]) throw new Error(`unknown mode ${m}; known: ${Object.keys(MODES).join(', ')}`);
   const modes = modeNames.map((m) => MODES[m]!);

@@ -124,7 +124,6 @@ export class RequestWork {
 
 interface PlanWaiter {
   avoid: string | undefined;
-  requestId: string | undefined;
   noEngineMs: number;
   since: number;
   grant(lease: Lease | null): void;
@@ -178,7 +177,6 @@ export class ChunkScheduler {
       };
       const waiter: PlanWaiter = {
         avoid: opts.avoid,
-        requestId: opts.requestId,
         noEngineMs: opts.noEngineMs,
         since: Date.now(),
         grant: (lease) => {
