@@ -5,10 +5,13 @@
 // closing digest must equal planDigest() of the chunks we used. A mismatch fails the request
 // visibly ('plan_mismatch'): engines never splice two different plans into one file.
 // Every chunk is then synthesized from its token ids, on whatever engine is free.
+// The lease is a chunk slot (the scheduler's planLender): it is given back after PLAN_HOLD_CHUNKS
+// chunks even though the plan goes on, so a book-length plan does not keep its engine from
+// lookahead for seconds (its later steps then take turns with inference on that engine).
 import { FrameKind, planDigest, type PlannedChunk } from '../../protocol/engine-wire.js';
 import type { SupervisionConfig } from '../engines/config.js';
 import { EngineFailure } from '../engines/engine-client.js';
-import type { EngineLender } from '../engines/supervisor.js';
+import type { Lease } from '../engines/supervisor.js';
 import type { GatewayMetrics } from '../metrics.js';
 import { SpeechError } from '../speech/errors.js';
 import type { SpeechJob } from '../speech/types.js';
@@ -19,14 +22,27 @@ export interface PlanSummary {
   inputTokens: number;
 }
 
+/** A plan's engine lease; `planned()` is told of each chunk received (the scheduler's plan slots use it). */
+export interface PlanLease extends Lease {
+  planned?(): void;
+}
+
+/** Where plans get engines: the chunk scheduler's plan slots (or any EngineLender). */
+export interface PlanLender {
+  acquire(signal: AbortSignal, opts: { avoid?: string; noEngineMs: number; requestId?: string }): Promise<PlanLease | null>;
+}
+
 export interface PlannerDeps {
-  engines: EngineLender;
+  engines: PlanLender;
   config: SupervisionConfig;
   log: ChunkLog;
   metrics?: GatewayMetrics;
   /** Spends one retry from the gateway's retry budget; false when none is left. */
   tryRetry: () => boolean;
 }
+
+/** Chunks a plan produces on its leased slot before giving it back (at ~5-20 ms a step, well under a chunk's inference). */
+export const PLAN_HOLD_CHUNKS = 16;
 
 const sameTokens = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((t, i) => t === b[i]);
 
@@ -40,7 +56,7 @@ export async function* planRequest(deps: PlannerDeps, job: SpeechJob, signal: Ab
   let last: string | undefined;
   let fruitless = 0;
   for (let attempt = 1; ; attempt++) {
-    const lease = await deps.engines.acquire(signal, { avoid: last, noEngineMs: deps.config.engineWaitMs });
+    const lease = await deps.engines.acquire(signal, { avoid: last, noEngineMs: deps.config.engineWaitMs, requestId: job.requestId });
     if (!lease) {
       deps.metrics?.admissionRejections.inc({ reason: 'no_engine' });
       throw new SpeechError('unavailable', 'No speech engine is ready; try again shortly.', {
@@ -62,9 +78,11 @@ export async function* planRequest(deps: PlannerDeps, job: SpeechJob, signal: Ab
           } else {
             const c = { index: i, tokens: frame.tokens };
             got.push(c);
+            lease.planned?.();
             yield c;
           }
           i++;
+          if (i === PLAN_HOLD_CHUNKS) lease.release();
         } else if (frame.kind === FrameKind.PLANNED) {
           if (i < got.length) throw mismatch(job, lease.id, `the re-plan has ${i} chunks, ${got.length} were already used`);
           if (frame.chunks !== i) throw new EngineFailure('protocol', `planned ${frame.chunks} chunks but sent ${i}`);

@@ -10,6 +10,16 @@
 //      the source submits only within its lookahead window), round-robin the same way.
 // Under load tier 1 always fills the engines, so lookahead only takes otherwise idle engines.
 //
+// Plans lease chunk slots too (`planLender`), before any chunk: an engine runs plan steps on the
+// same thread as inference, one queue, so a plan sent to an engine busy with a chunk waits for
+// that whole chunk, and so does every request chunk it has not produced yet, while other engines
+// may idle (bench:schedule measures it). A plan therefore takes the first free slot, and while it
+// holds it no lookahead chunk goes there; a head chunk that finds no free slot takes the slot of a
+// plan that has produced its first chunk (the plan then goes on behind that chunk, as before), so
+// a long plan never starves a request, and a new request's first chunk still alternates fairly.
+// A re-plan (after a failure, `avoid` set) leases as before, from the supervisor: it must not
+// wait for a slot only to land back on the engine it avoids.
+//
 // A failed chunk (engine died, stall, hung chunk, an ERROR not about the request) goes back to
 // the queue, avoiding the engine it failed on; it is usually its request's head, so it goes first.
 // Bounds: MAX_ATTEMPTS attempts per chunk, 4 x MAX_ATTEMPTS failures per request in all, and the
@@ -29,6 +39,7 @@ import { SpeechError } from '../speech/errors.js';
 import type { SpeechJob } from '../speech/types.js';
 import type { ChunkCache } from './cache.js';
 import { engineFault, requestError, type ChunkLog } from './faults.js';
+import type { PlanLease, PlanLender } from './planner.js';
 
 export interface SchedulerDeps {
   engines: ChunkLender;
@@ -111,8 +122,33 @@ export class RequestWork {
   }
 }
 
+interface PlanWaiter {
+  avoid: string | undefined;
+  noEngineMs: number;
+  since: number;
+  grant(lease: Lease | null): void;
+}
+
+/** A plan's chunk slot; `give()` hands it back once (the planner's release, or a head taking it). */
+class PlanHold {
+  private given = false;
+  /** Chunks the plan has produced on it. */
+  produced = 0;
+  constructor(readonly lease: Lease, readonly requestId: string | undefined, private readonly holds: Set<PlanHold>) {
+    holds.add(this);
+  }
+  give(): void {
+    if (this.given) return;
+    this.given = true;
+    this.holds.delete(this);
+    this.lease.release();
+  }
+}
+
 export class ChunkScheduler {
   private readonly requests: RequestWork[] = [];
+  private readonly planWaiters: PlanWaiter[] = [];
+  private readonly planHolds = new Set<PlanHold>();
   private readonly inFlightByKey = new Map<string, Item>();
   private seq = 0;
   private served = 0;
@@ -124,6 +160,57 @@ export class ChunkScheduler {
 
   constructor(private readonly deps: SchedulerDeps) {
     this.unsubscribe = deps.engines.onCapacity(() => this.pump());
+  }
+
+  /** What the planner leases engines from: a chunk slot, ahead of every chunk (see the top). */
+  readonly planLender: PlanLender = {
+    acquire: (signal, opts) => (opts.avoid === undefined ? this.acquirePlanSlot(signal, opts) : this.deps.engines.acquire(signal, opts)),
+  };
+
+  private acquirePlanSlot(signal: AbortSignal, opts: { avoid?: string; noEngineMs: number; requestId?: string }): Promise<PlanLease | null> {
+    if (signal.aborted) return Promise.reject(signal.reason);
+    return new Promise<PlanLease | null>((resolve, reject) => {
+      const onAbort = () => {
+        const at = this.planWaiters.indexOf(waiter);
+        if (at >= 0) this.planWaiters.splice(at, 1);
+        reject(signal.reason);
+      };
+      const waiter: PlanWaiter = {
+        avoid: opts.avoid,
+        noEngineMs: opts.noEngineMs,
+        since: Date.now(),
+        grant: (lease) => {
+          signal.removeEventListener('abort', onAbort);
+          if (!lease) return resolve(null);
+          const hold = new PlanHold(lease, opts.requestId, this.planHolds);
+          resolve({
+            id: lease.id, client: lease.client, modelSha256: lease.modelSha256,
+            failed: (reason, fault) => lease.failed(reason, fault),
+            release: () => hold.give(),
+            planned: () => {
+              hold.produced++;
+            },
+          });
+        },
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.planWaiters.push(waiter);
+      this.pump();
+    });
+  }
+
+  /**
+   * A head chunk found no free slot: the slot of a plan that has produced a chunk, if any; its own
+   * request's plan first (that plan's next steps then wait behind the chunk they feed), and not
+   * on `avoid` if another will do.
+   */
+  private takePlanSlot(item: Item): Lease | null {
+    const holds = [...this.planHolds].filter((h) => h.produced > 0);
+    const rank = (h: PlanHold) => (h.requestId === item.requestId ? 0 : 2) + (h.lease.id === item.avoid ? 1 : 0);
+    const hold = holds.sort((a, b) => rank(a) - rank(b))[0];
+    if (!hold) return null;
+    hold.give();
+    return this.deps.engines.leaseChunk(item.avoid);
   }
 
   open(job: SpeechJob): RequestWork {
@@ -190,10 +277,17 @@ export class ChunkScheduler {
     try {
       do {
         this.again = false;
+        // Plans first, oldest first: a plan step is short and everything of its request waits for it.
+        while (this.planWaiters.length > 0) {
+          const lease = this.deps.engines.leaseChunk(this.planWaiters[0]!.avoid);
+          if (!lease) break;
+          this.planWaiters.shift()!.grant(lease);
+        }
         for (;;) {
           const next = this.pick();
           if (!next) break;
-          const lease = this.deps.engines.leaseChunk(next.item.avoid);
+          let lease = this.deps.engines.leaseChunk(next.item.avoid);
+          if (!lease && next.tier === 'head') lease = this.takePlanSlot(next.item);
           if (!lease) break;
           if (next.tier === 'head') next.work.servedHead = ++this.served;
           else next.work.servedAhead = ++this.served;
@@ -319,7 +413,7 @@ export class ChunkScheduler {
    */
   private watchNoEngine(): void {
     const queued = this.queuedItems();
-    if (queued.length === 0 || this.deps.engines.readyCount() > 0) {
+    if ((queued.length === 0 && this.planWaiters.length === 0) || this.deps.engines.readyCount() > 0) {
       this.noneReadySince = null;
       if (this.noEngineTimer) clearTimeout(this.noEngineTimer);
       this.noEngineTimer = null;
@@ -329,6 +423,7 @@ export class ChunkScheduler {
     this.noneReadySince ??= now;
     const wait = this.deps.config.engineWaitMs;
     const due = (i: Item) => Math.max(i.queuedAt, this.noneReadySince!) + wait;
+    const planDue = (w: PlanWaiter) => Math.max(w.since, this.noneReadySince!) + w.noEngineMs;
     for (const item of queued) {
       if (due(item) <= now) {
         this.deps.metrics?.admissionRejections.inc({ reason: 'no_engine' });
@@ -337,11 +432,18 @@ export class ChunkScheduler {
         }));
       }
     }
-    const left = this.queuedItems();
+    // The planner turns null into its own 'unavailable' (and counts it).
+    for (const w of [...this.planWaiters]) {
+      if (planDue(w) <= now) {
+        this.planWaiters.splice(this.planWaiters.indexOf(w), 1);
+        w.grant(null);
+      }
+    }
+    const left = [...this.queuedItems().map(due), ...this.planWaiters.map(planDue)];
     if (this.noEngineTimer) clearTimeout(this.noEngineTimer);
     this.noEngineTimer = null;
     if (left.length === 0) return;
-    const next = Math.min(...left.map(due));
+    const next = Math.min(...left);
     this.noEngineTimer = setTimeout(() => {
       this.noEngineTimer = null;
       this.pump();

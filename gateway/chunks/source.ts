@@ -24,6 +24,8 @@ export interface ChunkSourceOptions {
   /** Chunks beyond the next one a request may have in flight or waiting (0 = none). */
   lookaheadChunks: number;
   cache?: ChunkCache;
+  /** false: plans lease engines from the supervisor, queued behind inference (the rule before; bench:schedule only). */
+  planSlots?: boolean;
   log: ChunkLog;
   metrics?: GatewayMetrics;
 }
@@ -137,7 +139,7 @@ export class ChunkSource implements SpeechSource {
       void (async () => {
         try {
           const plan = planRequest({
-            engines: this.opts.engines, config: this.opts.config, log: this.opts.log, metrics: this.opts.metrics,
+            engines: this.opts.planSlots === false ? this.opts.engines : this.scheduler.planLender, config: this.opts.config, log: this.opts.log, metrics: this.opts.metrics,
             tryRetry: () => this.budget.tryRetry(),
           }, job, local.signal);
           for (;;) {

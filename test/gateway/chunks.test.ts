@@ -97,11 +97,10 @@ test('a lone request keeps both idle engines busy (lookahead); PARALLEL_CHUNKS=0
   const ms = 80;
   {
     const { source, e } = await setup({ a: { chunkMs: ms }, b: { chunkMs: ms } });
-    const t0 = Date.now();
     assertAudio(await collect(source));
-    const took = Date.now() - t0;
+    // Without lookahead every chunk would go to the first engine (least loaded, ties to the first);
+    // that two chunks ran at the same time is pinned on job logs in chunks-schedule.test.ts.
     assert.ok(e.a!.infers.length >= 2 && e.b!.infers.length >= 2, `both engines worked: a ${e.a!.infers.length}, b ${e.b!.infers.length}`);
-    assert.ok(took < N * ms * 0.8, `parallel: ${took} ms for ${N} chunks of ${ms} ms`);
   }
   {
     const { source } = await setup({ a: { chunkMs: ms }, b: { chunkMs: ms } }, { lookahead: 0 });
