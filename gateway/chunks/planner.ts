@@ -5,7 +5,7 @@
 // closing digest must equal planDigest() of the chunks we used. A mismatch fails the request
 // visibly ('plan_mismatch'): engines never splice two different plans into one file.
 // Every chunk is then synthesized from its token ids, on whatever engine is free.
-import { FrameKind, planDigest, type PlannedChunk } from '../../protocol/engine-wire.js';
+import { FrameKind, planDigest, type PlannedChunk, type PlanWord } from '../../protocol/engine-wire.js';
 import type { SupervisionConfig } from '../engines/config.js';
 import { EngineFailure } from '../engines/engine-client.js';
 import type { EngineLender } from '../engines/supervisor.js';
@@ -50,20 +50,24 @@ export async function* planRequest(deps: PlannerDeps, job: SpeechJob, signal: Ab
     last = lease.id;
     const startedWith = got.length;
     let i = 0;
+    let words: PlanWord[] | undefined; // the WORDS frame that precedes each PLAN frame
     try {
       for await (const frame of lease.client.plan({ text: job.text, lang: job.lang, voice: job.voice }, {
         signal, stallMs: deps.config.stallTimeoutMs, chunkTimeoutMs: deps.config.chunkTimeoutMs,
       })) {
-        if (frame.kind === FrameKind.PLAN) {
+        if (frame.kind === FrameKind.WORDS) {
+          words = frame.chunk === i ? frame.words : undefined;
+        } else if (frame.kind === FrameKind.PLAN) {
           if (frame.chunk !== i) throw new EngineFailure('protocol', `expected plan chunk ${i}, got ${frame.chunk}`);
           if (i < got.length) {
             if (!sameTokens(got[i]!.tokens, frame.tokens)) throw mismatch(job, lease.id, `chunk ${i} differs`);
           } else {
-            const c = { index: i, tokens: frame.tokens };
+            const c: PlannedChunk = { index: i, tokens: frame.tokens, ...(words ? { words } : {}) };
             got.push(c);
             yield c;
           }
           i++;
+          words = undefined;
         } else if (frame.kind === FrameKind.PLANNED) {
           if (i < got.length) throw mismatch(job, lease.id, `the re-plan has ${i} chunks, ${got.length} were already used`);
           if (frame.chunks !== i) throw new EngineFailure('protocol', `planned ${frame.chunks} chunks but sent ${i}`);

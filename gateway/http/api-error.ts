@@ -39,6 +39,7 @@ export const SPEECH_ERROR_STATUS: Readonly<Record<SpeechErrorKind, { status: num
   plan_mismatch: { status: 502, type: 'server_error', code: 'plan_mismatch', message: null },
   engine_refused: { status: 500, type: 'server_error', code: null, message: 'The engine refused the request.' },
   encoder_failed: { status: 500, type: 'server_error', code: 'encoder_failed', message: 'Audio encoding failed.' },
+  timestamps_unavailable: { status: 501, type: 'server_error', code: 'timestamps_unavailable', message: null },
   cut_short: { status: 500, type: 'server_error', code: 'synthesis_incomplete', message: 'Speech synthesis ended early.' },
   // Never sent (the client is gone); 499 is what the access log records.
   client_gone: { status: 499, type: 'invalid_request_error', code: 'client_closed_request', message: null },

@@ -15,6 +15,7 @@ import { infoRoutes, LISTING_PATHS } from './routes/info.js';
 import { probeRoutes } from './routes/probes.js';
 import { SPEECH_PATH, speechRoutes } from './routes/speech.js';
 import { webRoutes } from './routes/web.js';
+import { captionRoutes } from './routes/captions.js';
 import { type EncoderFactory } from '../../audio/encode/types.js';
 
 export interface AppDeps {
@@ -94,6 +95,14 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   webRoutes(app);
   if (deps.engineOrigin) engineProxyRoutes(app, { engineOrigin: deps.engineOrigin, engineToken: deps.engineToken });
   speechRoutes(app, {
+    pipeline: { source: deps.source, admission: deps.admission, encoders: deps.encoders, encoderAttempts: config.encoderAttempts },
+    metrics: deps.metrics,
+    maxInputChars: config.maxInputChars,
+    bodyLimit: config.bodyLimitBytes,
+    voices: voices.set,
+    voiceMap: config.voiceMap,
+  });
+  captionRoutes(app, {
     pipeline: { source: deps.source, admission: deps.admission, encoders: deps.encoders, encoderAttempts: config.encoderAttempts },
     metrics: deps.metrics,
     maxInputChars: config.maxInputChars,

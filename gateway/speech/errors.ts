@@ -8,6 +8,7 @@ export type SpeechErrorKind =
   | 'plan_mismatch' // a re-plan on another engine split the text differently: stopped, never spliced
   | 'encoder_failed'
   | 'cut_short' // the source ended without its end event
+  | 'timestamps_unavailable' // word timestamps asked for, and the engines' model gives no durations
   | 'client_gone';
 
 export class SpeechError extends Error {

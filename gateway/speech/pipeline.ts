@@ -8,6 +8,7 @@ import { applyGain } from './gain.js';
 import { EncoderSession, newStats, type AudioSink, type PipelineStats } from './encoder-session.js';
 import { ClientGoneError, SpeechError } from './errors.js';
 import type { Admission, Release, SpeechJob, SpeechSource } from './types.js';
+import type { TimedWord } from '../captions/timing.js';
 import { type AudioFormat, type EncoderFactory } from '../../audio/encode/types.js';
 
 export { newStats, type AudioSink, type PipelineStats };
@@ -32,6 +33,11 @@ export interface PipelineRequest {
   /** Called once, just before the first byte goes to the sink. */
   onFirstByte?: () => void;
   stats?: PipelineStats;
+  /**
+   * Word timestamps (job.timestamps): a chunk's words, with the samples delivered before it,
+   * called just before the chunk goes to the encoder.
+   */
+  onWords?: (words: readonly TimedWord[], offsetSamples: number) => void;
 }
 
 /** Runs the request; resolves with the whole file when not streaming, else with undefined. */
@@ -58,10 +64,13 @@ export async function runSpeechPipeline(deps: PipelineDeps, req: PipelineRequest
     events = source;
     await session.start();
     let ended = false;
+    let offset = 0; // samples delivered so far: the time line of word timestamps
     while (!ended) {
       const r = await abortable(source.next(), signal);
       if (r.done) break;
       const ev = r.value;
+      if (ev.type === 'audio' && ev.words) req.onWords?.(ev.words, offset);
+      if (ev.type === 'audio') offset += ev.samples.length;
       if (ev.type === 'audio' && ev.samples.length > 0) {
         stats.samples += ev.samples.length;
         await session.write(applyGain(ev.samples, req.job.volume ?? 1));

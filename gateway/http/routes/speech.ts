@@ -5,7 +5,8 @@
 // an `error` event, then the end of the stream).
 import { PassThrough } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ApiError } from '../api-error.js';
+import { ApiError, badRequest } from '../api-error.js';
+import { toTimestamps, type TimedWord } from '../../captions/timing.js';
 import { logSpeech, type SpeechOutcome } from '../../log.js';
 import type { GatewayMetrics } from '../../metrics.js';
 import { contentTypeFor as audioContentType } from '../../../audio/encode/content-type.js';
@@ -39,6 +40,15 @@ export function usageFor(stats: PipelineStats) {
 export const SPEECH_PATH = '/v1/audio/speech';
 
 const sseLine = (event: object) => `data: ${JSON.stringify(event)}\n\n`;
+
+/** `timestamps` (our extension): true asks for `speech.audio.timing` events, so only with SSE. */
+function sseTimestamps(body: unknown, sse: boolean): boolean | ApiError {
+  const v = (body as { timestamps?: unknown }).timestamps;
+  if (v === undefined || v === null || v === false) return false;
+  if (v !== true) return badRequest("'timestamps' must be a boolean.", 'timestamps', 'invalid_type');
+  if (!sse) return badRequest("'timestamps': true needs 'stream_format': 'sse' (or use /dev/captioned_speech).", 'timestamps');
+  return true;
+}
 
 export function speechRoutes(app: FastifyInstance, opts: SpeechRouteOptions): void {
   const { metrics } = opts;
@@ -126,7 +136,10 @@ export function speechRoutes(app: FastifyInstance, opts: SpeechRouteOptions): vo
     });
     // The client may already be gone (it sent its body and hung up).
     if (reply.raw.destroyed || request.raw.socket?.destroyed) gone.abort();
-    const job = { requestId: request.id, text: r.input, voice: r.voice, speed: r.speed, lang: r.lang, volume: r.volume };
+    // Word timing events in SSE (our extension, `timestamps: true`): gateway/captions.
+    const timing = sseTimestamps(request.body, r.sse);
+    if (timing instanceof ApiError) return fail(timing);
+    const job = { requestId: request.id, text: r.input, voice: r.voice, speed: r.speed, lang: r.lang, volume: r.volume, timestamps: timing };
 
     if (!r.stream) {
       let body: Buffer;
@@ -146,7 +159,10 @@ export function speechRoutes(app: FastifyInstance, opts: SpeechRouteOptions): vo
       : out;
     let firstByte!: () => void;
     const first = new Promise<'first'>((resolve) => (firstByte = () => resolve('first')));
-    const run = runSpeechPipeline(opts.pipeline, { job, format: r.format, streaming: true, signal: gone.signal, sink, onFirstByte: firstByte, stats });
+    const onWords = timing ? (words: readonly TimedWord[], offset: number) => {
+      out.write(sseLine({ type: 'speech.audio.timing', words: toTimestamps(words, offset, SAMPLE_RATE) }));
+    } : undefined;
+    const run = runSpeechPipeline(opts.pipeline, { job, format: r.format, streaming: true, signal: gone.signal, sink, onFirstByte: firstByte, stats, onWords });
     run.catch(() => {});
     try {
       await Promise.race([first, run]);

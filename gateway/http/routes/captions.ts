@@ -1,0 +1,128 @@
+// POST /dev/captioned_speech: speech with word timestamps, in Kokoro-FastAPI's shapes (its
+// api/src/routers/development.py and structures/schemas.py were read for them):
+//   stream:false  -> one JSON {audio: base64 file, audio_format: content type, timestamps: [{word, start_time, end_time}]}
+//   stream:true   -> (the default, as there) one JSON object per line, each {audio: base64 of the
+//                    encoded bytes since the line before, audio_format, timestamps: the words of the
+//                    chunks handed to the encoder since the line before}; a word's line comes with
+//                    or before the line holding its audio.
+//   response_format "vtt" | "srt" (ours) -> the whole file's captions as WebVTT or SubRip.
+// The body is /v1/audio/speech's, plus `return_timestamps` (default true: false gives
+// `timestamps: null`, as there). Word times are the model's own (gateway/captions/timing.ts).
+import { PassThrough } from 'node:stream';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { badRequest } from '../api-error.js';
+import { toApiError } from '../error-handling.js';
+import { parseSpeechRequest } from '../speech-request.js';
+import type { VoiceMap } from '../voice-map.js';
+import type { GatewayMetrics } from '../../metrics.js';
+import { newStats, runSpeechPipeline, type PipelineDeps } from '../../speech/pipeline.js';
+import { ClientGoneError } from '../../speech/errors.js';
+import { toTimestamps, type TimedWord, type WordTimestamp } from '../../captions/timing.js';
+import { CAPTION_CONTENT_TYPES, CAPTION_FORMATS, toSrt, toVtt, type CaptionFormat } from '../../captions/formats.js';
+import { contentTypeFor as audioContentType } from '../../../audio/encode/content-type.js';
+import { SAMPLE_RATE } from '../../../protocol/constants.js';
+
+export const CAPTIONED_SPEECH_PATH = '/dev/captioned_speech';
+
+export interface CaptionRouteOptions {
+  pipeline: PipelineDeps;
+  metrics: GatewayMetrics;
+  maxInputChars: number;
+  bodyLimit: number;
+  voices: () => ReadonlySet<string>;
+  voiceMap?: VoiceMap;
+}
+
+export function captionRoutes(app: FastifyInstance, opts: CaptionRouteOptions): void {
+  app.post(CAPTIONED_SPEECH_PATH, async (request: FastifyRequest, reply: FastifyReply) => {
+    const fail = (err: unknown, status?: number): never => {
+      const api = toApiError(err, opts.bodyLimit);
+      opts.metrics.requests.inc({ format: 'captions', status: String(status ?? api.status), outcome: api.status >= 500 ? 'server_error' : 'client_error' });
+      throw api;
+    };
+    const raw = request.body;
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return fail(badRequest('The request body must be a JSON object.'));
+    const body = { ...(raw as Record<string, unknown>) };
+
+    let returnTimestamps = true;
+    if (body.return_timestamps !== undefined && body.return_timestamps !== null) {
+      if (typeof body.return_timestamps !== 'boolean') return fail(badRequest("'return_timestamps' must be a boolean.", 'return_timestamps', 'invalid_type'));
+      returnTimestamps = body.return_timestamps;
+    }
+    if (body.stream_format !== undefined && body.stream_format !== 'audio') {
+      return fail(badRequest(`${CAPTIONED_SPEECH_PATH} streams JSON lines; 'stream_format' is not supported here.`, 'stream_format'));
+    }
+    let captions: CaptionFormat | null = null;
+    if (typeof body.response_format === 'string' && (CAPTION_FORMATS as readonly string[]).includes(body.response_format)) {
+      captions = body.response_format as CaptionFormat;
+      if (body.stream === true) return fail(badRequest(`Captions (${captions}) are a whole file: send 'stream': false or leave 'stream' out.`, 'stream'));
+      if (body.return_timestamps === false) return fail(badRequest(`Captions (${captions}) are made from the timestamps: 'return_timestamps' cannot be false.`, 'return_timestamps'));
+      body.response_format = 'pcm'; // the audio is not returned: the cheapest encoder
+      body.stream = false;
+    }
+    let r;
+    try {
+      r = parseSpeechRequest(body, { maxInputChars: opts.maxInputChars, voices: opts.voices(), voiceMap: opts.voiceMap });
+    } catch (e) {
+      return fail(e);
+    }
+    const gone = new AbortController();
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) gone.abort();
+    });
+    const job = { requestId: request.id, text: r.input, voice: r.voice, speed: r.speed, lang: r.lang, volume: r.volume, timestamps: returnTimestamps };
+    const stats = newStats();
+    const words: WordTimestamp[] = [];
+    const onWords = (w: readonly TimedWord[], offset: number) => words.push(...toTimestamps(w, offset, SAMPLE_RATE));
+    const audioFormat = audioContentType(r.format);
+
+    if (!r.stream) {
+      let audio: Buffer;
+      try {
+        audio = (await runSpeechPipeline(opts.pipeline, { job, format: r.format, streaming: false, signal: gone.signal, stats, onWords }))!;
+      } catch (e) {
+        if (e instanceof ClientGoneError) throw e;
+        return fail(e);
+      }
+      opts.metrics.requests.inc({ format: captions ?? r.format, status: '200', outcome: 'ok' });
+      if (captions) return reply.code(200).type(CAPTION_CONTENT_TYPES[captions]).send(captions === 'vtt' ? toVtt(words) : toSrt(words));
+      return reply.code(200).send({ audio: audio.toString('base64'), audio_format: audioFormat, timestamps: returnTimestamps ? words : null });
+    }
+
+    // One JSON line per encoded write, with the words that arrived since the line before.
+    const out = new PassThrough();
+    let sent = 0;
+    const line = (audio: Buffer) => {
+      const ts = returnTimestamps ? words.slice(sent) : null;
+      sent = words.length;
+      return out.write(`${JSON.stringify({ audio: audio.toString('base64'), audio_format: audioFormat, timestamps: ts })}\n`);
+    };
+    const sink = { write: line, once: (ev: 'drain', fn: () => void) => out.once(ev, fn) };
+    let firstByte!: () => void;
+    const first = new Promise<'first'>((resolve) => (firstByte = () => resolve('first')));
+    const run = runSpeechPipeline(opts.pipeline, { job, format: r.format, streaming: true, signal: gone.signal, sink, onFirstByte: firstByte, stats, onWords });
+    run.catch(() => {});
+    try {
+      await Promise.race([first, run]);
+    } catch (e) {
+      out.destroy();
+      if (e instanceof ClientGoneError) throw e;
+      return fail(e);
+    }
+    run.then(
+      () => {
+        // Words whose audio the encoder still held when it flushed its last bytes.
+        if (returnTimestamps && sent < words.length) line(Buffer.alloc(0));
+        out.end();
+        opts.metrics.requests.inc({ format: r.format, status: '200', outcome: 'ok' });
+      },
+      (e: unknown) => {
+        // Bytes went out already: cut the connection so the truncation is visible.
+        out.destroy(e instanceof Error ? e : new Error(String(e)));
+        opts.metrics.requests.inc({ format: r.format, status: '200', outcome: e instanceof ClientGoneError ? 'client_gone' : 'truncated' });
+      },
+    );
+    reply.code(200).header('cache-control', 'no-store').type('application/json');
+    return reply.send(out);
+  });
+}
