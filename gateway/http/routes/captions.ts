@@ -7,7 +7,7 @@
 //                    or before the line holding its audio.
 //   response_format "vtt" | "srt" (ours) -> the whole file's captions as WebVTT or SubRip.
 // The body is /v1/audio/speech's, plus `return_timestamps` (default true: false gives
-// `timestamps: null`, as there). Word times are the model's own (gateway/captions/timing.ts).
+// `timestamps: null`, as there); `model` defaults to kokoro and `voice` to af_heart, as there. Word times are the model's own (gateway/captions/timing.ts).
 import { PassThrough } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { badRequest } from '../api-error.js';
@@ -44,6 +44,9 @@ export function captionRoutes(app: FastifyInstance, opts: CaptionRouteOptions): 
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return fail(badRequest('The request body must be a JSON object.'));
     const body = { ...(raw as Record<string, unknown>) };
 
+    // Kokoro-FastAPI's defaults on this route.
+    if (body.model === undefined) body.model = 'kokoro';
+    if (body.voice === undefined) body.voice = 'af_heart';
     let returnTimestamps = true;
     if (body.return_timestamps !== undefined && body.return_timestamps !== null) {
       if (typeof body.return_timestamps !== 'boolean') return fail(badRequest("'return_timestamps' must be a boolean.", 'return_timestamps', 'invalid_type'));
