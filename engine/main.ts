@@ -73,6 +73,7 @@ const hashed: Promise<void> = (async () => {
   modelSha256 = h.digest('hex');
 })();
 
+const vocab = Vocab.load(config.modelsDir);
 const server = new EngineServer({
   thread,
   voiceNames: new Set(listVoiceNames(resolve(config.modelsDir, 'voices'))),
@@ -81,7 +82,9 @@ const server = new EngineServer({
   maxActive: config.maxActive,
   heartbeatMs: config.heartbeatMs,
   maxBodyBytes: config.maxBodyBytes,
-  maxTokenId: Vocab.load(config.modelsDir).maxId(),
+  maxTokenId: vocab.maxId(),
+  vocab,
+  chunking: { firstChunkTokens: config.chunking.firstChunkTokens, ...(config.chunking.ramp ? {} : { growth: Infinity }) },
   modelSha256: () => modelSha256,
   maxTextChars: config.maxTextChars,
   token: config.token,

@@ -1,7 +1,10 @@
 // The engine's HTTP face (protocol/engine-wire.ts): /plan, /infer and /synthesize stream
 // frames, /health and /voices answer from this thread while the inference thread works.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { encodeTiming, encodeWords, type ChunkTiming, encodeAudio, encodeChunkStart, encodeEnd, encodeError, encodeHeartbeat, encodePlan, encodePlanned, MAX_INFER_CHUNKS, planDigest, type EngineError, type EngineHealth, type InferRequest, type PlannedChunk, type PlanRequest, type SynthesizeRequest } from '../protocol/engine-wire.js';
+import { encodeTiming, encodeWords, type ChunkTiming, encodeAudio, encodeChunkStart, encodeEnd, encodeError, encodeHeartbeat, encodePlan, encodePlanned, MAX_INFER_CHUNKS, planDigest, type EngineError, type EngineHealth, type InferRequest, type PhonemePlanRequest, type PhonemizeRequest, type PhonemizeResponse, type PlannedChunk, type PlanRequest, type SynthesizeRequest } from '../protocol/engine-wire.js';
+import { chunkPhonemes, normalizePhonemes, PhonemeError } from './text/phoneme-chunks.js';
+import type { ChunkOptions } from './text/index.js';
+import type { Vocab } from './text/vocab.js';
 import { engineAuthCheck, requireEngineAuth } from './auth.js';
 import { ChunkScheduler, type ChunkJob, type JobChunk } from './scheduler.js';
 import { EngineJobError, type SynthThread, type ThreadInfo } from './synth-thread.js';
@@ -20,6 +23,10 @@ export interface EngineServerOptions {
   maxBodyBytes: number;
   /** Largest token id the model's vocabulary has (ids 1..maxTokenId are accepted by /infer). */
   maxTokenId: number;
+  /** The model's phoneme vocabulary: plans from phonemes and /phonemize's token ids. */
+  vocab: Vocab;
+  /** How plans are cut (FIRST_CHUNK_TOKENS, CHUNK_RAMP), for plans from phonemes; absent: the defaults. */
+  chunking?: ChunkOptions;
   /** SHA-256 of the model file, once known (the engine is marked ready only after). */
   modelSha256?: () => string | undefined;
   /** Longest text accepted, in characters (the gateway's MAX_INPUT_CHARS). */
@@ -91,6 +98,7 @@ export class EngineServer {
     if (path === '/synthesize' && req.method === 'POST') return this.synthesize(req, res);
     if (path === '/plan' && req.method === 'POST') return this.plan(req, res);
     if (path === '/infer' && req.method === 'POST') return this.infer(req, res);
+    if (path === '/phonemize' && req.method === 'POST') return this.phonemize(req, res);
     sendJson(res, 404, { code: 'invalid_request', message: `no route ${req.method} ${path}` });
   }
 
@@ -177,6 +185,7 @@ export class EngineServer {
     } catch (err) {
       return sendJson(res, 400, { code: 'invalid_request', message: (err as Error).message });
     }
+    if (typeof body === 'object' && body !== null && 'phonemes' in body) return this.planFromPhonemes(body as unknown as PhonemePlanRequest, res);
     const checked = this.validatePlan(body);
     if ('code' in checked) return sendJson(res, statusOf(checked), checked);
 
@@ -210,6 +219,70 @@ export class EngineServer {
       finish(encodeError(toEngineError(err)));
     } finally {
       uncount();
+    }
+  }
+
+  /**
+   * /plan from phonemes: no G2P, so the whole plan is made at once on this thread (a plain
+   * string walk) and streamed as the same PLAN frames (each one's text is its phonemes).
+   */
+  private planFromPhonemes(b: PhonemePlanRequest, res: ServerResponse): void {
+    const bad = this.admit(b) ?? this.checkPhonemes(b.phonemes);
+    if (bad) return sendJson(res, statusOf(bad), bad);
+    if (b.lang !== undefined && !isLang(b.lang)) return sendJson(res, 400, { code: 'invalid_request', message: `lang must be one of ${LANGS.join(', ')}`, param: 'lang' });
+    let chunks;
+    try {
+      chunks = chunkPhonemes(normalizePhonemes(b.phonemes, this.opts.vocab), this.opts.vocab, this.opts.chunking);
+    } catch (err) {
+      if (err instanceof PhonemeError) return sendJson(res, 400, { code: 'invalid_phonemes', message: err.message, param: 'phonemes' });
+      throw err;
+    }
+    if (chunks.length === 0) return sendJson(res, 400, { code: 'invalid_phonemes', message: 'phonemes have nothing to speak (only punctuation)', param: 'phonemes' });
+    const finish = this.open(res);
+    let inputTokens = 0;
+    for (const c of chunks) {
+      inputTokens += c.tokens.length;
+      res.write(Buffer.concat([encodeWords(c.index, c.words), encodePlan(c.index, c.tokens, c.phonemes)]));
+    }
+    finish(encodePlanned(chunks.length, inputTokens, planDigest(chunks)));
+  }
+
+  private checkPhonemes(phonemes: unknown): EngineError | null {
+    if (typeof phonemes !== 'string') return { code: 'invalid_phonemes', message: 'phonemes must be a string', param: 'phonemes' };
+    if (this.opts.maxTextChars !== undefined && phonemes.length > this.opts.maxTextChars) return { code: 'invalid_phonemes', message: `phonemes are longer than ${this.opts.maxTextChars} characters`, param: 'phonemes' };
+    return null;
+  }
+
+  /**
+   * /phonemize: the text front end's phonemes for `text`, whole sentences, made on the
+   * inference thread one sentence per turn like a plan (so a long text never holds a chunk up).
+   */
+  private async phonemize(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let b: PhonemizeRequest;
+    try {
+      b = JSON.parse(await readBody(req, this.opts.maxBodyBytes)) as PhonemizeRequest;
+    } catch (err) {
+      return sendJson(res, 400, { code: 'invalid_request', message: (err as Error).message });
+    }
+    const bad = this.admit(b) ?? this.checkText(b.text);
+    if (bad) return sendJson(res, statusOf(bad), bad);
+    if (!isLang(b.lang)) return sendJson(res, 400, { code: 'invalid_request', message: `lang must be one of ${LANGS.join(', ')}`, param: 'lang' });
+    const id = `${process.pid}-${++this.nextId}`;
+    this.plans++;
+    const pieces: string[] = [];
+    const handle = this.opts.thread.plan(id, b.text, b.lang, (c) => pieces.push(c.phonemes ?? ''), { whole: true });
+    res.on('close', () => handle.cancel());
+    try {
+      const r = await handle.done;
+      if (r.cancelled || res.destroyed) return;
+      const phonemes = pieces.join(' ');
+      if (phonemes === '') return sendJson(res, 400, { code: 'invalid_text', message: 'input has nothing to speak', param: 'text' });
+      sendJson(res, 200, { phonemes, tokens: this.opts.vocab.encode(phonemes) } satisfies PhonemizeResponse);
+    } catch (err) {
+      const e = toEngineError(err);
+      if (!res.destroyed) sendJson(res, e.code === 'internal' ? 500 : 400, e);
+    } finally {
+      this.plans--;
     }
   }
 

@@ -20,8 +20,11 @@ export interface WorkerConfig {
 
 export type ToWorker =
   | { type: 'prepare'; seq: number; id: string; text: string; lang: Lang }
-  /** Stream a text's chunks: `plan-chunk` per chunk as the front end produces it, then `planned` (or `error`). */
-  | { type: 'plan'; seq: number; id: string; text: string; lang: Lang }
+  /**
+   * Stream a text's chunks: `plan-chunk` per chunk as the front end produces it, then `planned`
+   * (or `error`). `whole`: whole sentences, none cut short for latency (/phonemize).
+   */
+  | { type: 'plan'; seq: number; id: string; text: string; lang: Lang; whole?: boolean }
   /** Stop the plan `seq` (its client left): no more `plan-chunk`, and it ends with `planned`. */
   | { type: 'cancel-plan'; seq: number }
   | { type: 'infer'; seq: number; id: string; chunk: number; tokens: number[]; voice: readonly VoicePart[]; speed: number };
@@ -31,7 +34,7 @@ export type FromWorker =
   | { type: 'failed'; message: string }
   | { type: 'log'; level: 'debug' | 'info' | 'warn'; message: string }
   | { type: 'prepared'; seq: number; chunks: number[][] }
-  | { type: 'plan-chunk'; seq: number; index: number; tokens: number[]; text: string; words: PlanWord[] }
+  | { type: 'plan-chunk'; seq: number; index: number; tokens: number[]; text: string; words: PlanWord[]; phonemes?: string }
   | { type: 'planned'; seq: number; chunks: number; cancelled: boolean }
   /** `timing`: when the model has the durations output (models/durations.ts). */
   | { type: 'audio'; seq: number; chunk: number; samples: Int16Array; timing?: ChunkTiming }

@@ -25,6 +25,8 @@ export interface PlanChunk {
   tokens: number[];
   text: string;
   words: PlanWord[];
+  /** With `whole` plans only: the chunk's phonemes. */
+  phonemes?: string;
 }
 
 /** A plan in progress: its chunks come to `onChunk`; `done` resolves with the chunk count. */
@@ -60,7 +62,7 @@ export class SynthThread {
             log(msg.level, msg.message);
             break;
           case 'plan-chunk':
-            this.waiters.get(msg.seq)?.onChunk?.({ index: msg.index, tokens: msg.tokens, text: msg.text, words: msg.words });
+            this.waiters.get(msg.seq)?.onChunk?.({ index: msg.index, tokens: msg.tokens, text: msg.text, words: msg.words, phonemes: msg.phonemes });
             break;
           default: {
             const w = this.waiters.get(msg.seq);
@@ -90,10 +92,13 @@ export class SynthThread {
     return r.chunks;
   }
 
-  /** Plans `text`: `onChunk` gets each chunk as the front end produces it. */
-  plan(id: string, text: string, lang: Lang, onChunk: (c: PlanChunk) => void): PlanHandle {
+  /**
+   * Plans `text`: `onChunk` gets each chunk as the front end produces it. `whole`: whole
+   * sentences with their phonemes (for /phonemize), not the latency-first cut.
+   */
+  plan(id: string, text: string, lang: Lang, onChunk: (c: PlanChunk) => void, opts: { whole?: boolean } = {}): PlanHandle {
     const seq = ++this.seq;
-    const done = this.call({ type: 'plan', seq, id, text, lang }, onChunk).then((r) => {
+    const done = this.call({ type: 'plan', seq, id, text, lang, ...(opts.whole ? { whole: true } : {}) }, onChunk).then((r) => {
       if (r.type === 'error') throw new EngineJobError(r.error);
       if (r.type !== 'planned') throw new Error(`unexpected reply ${r.type}`);
       return { chunks: r.chunks, cancelled: r.cancelled };

@@ -10,6 +10,7 @@ import type { FromWorker, ToWorker, WorkerConfig } from './synth-messages.js';
 import { loadRuntime } from './runtime/ort.js';
 import { createTextFrontEnd, type ChunkOptions, type PreparedChunk, type TextFrontEnd } from './text/index.js';
 import { VoiceStore } from './voices.js';
+import { MAX_CHUNK_TOKENS } from '../protocol/constants.js';
 
 const config = workerData as WorkerConfig;
 // The same cut for /synthesize and /plan, so both give the same chunks for the same text.
@@ -67,7 +68,9 @@ async function handle(msg: Exclude<ToWorker, { type: 'cancel-plan' | 'plan' }>):
 // Plans in progress, by seq. Each step produces one chunk and queues the next step behind
 // whatever arrived meanwhile (an inference, another plan), so a book-length plan shares the
 // thread with inference one chunk at a time.
-const plans = new Map<number, { gen: AsyncGenerator<PreparedChunk>; chunks: number; cancelled: boolean }>();
+const plans = new Map<number, { gen: AsyncGenerator<PreparedChunk>; chunks: number; cancelled: boolean; whole?: boolean }>();
+// /phonemize: whole sentences, as TextFrontEnd.phonemize() cuts them (what g2p:score measures).
+const WHOLE: ChunkOptions = { firstChunkTokens: MAX_CHUNK_TOKENS, growth: Infinity };
 
 async function planStep(seq: number): Promise<void> {
   const p = plans.get(seq);
@@ -81,7 +84,7 @@ async function planStep(seq: number): Promise<void> {
       return;
     }
     p.chunks++;
-    send({ type: 'plan-chunk', seq, index: r.value.index, tokens: r.value.tokens, text: r.value.text, words: r.value.words });
+    send({ type: 'plan-chunk', seq, index: r.value.index, tokens: r.value.tokens, text: r.value.text, words: r.value.words, ...(p.whole ? { phonemes: r.value.phonemes } : {}) });
   } catch (err) {
     plans.delete(seq);
     send({ type: 'error', seq, error: { code: 'invalid_text', message: (err as Error).message } });
@@ -101,7 +104,7 @@ port.on('message', (msg: ToWorker) => {
     const p = plans.get(msg.seq);
     if (p) p.cancelled = true;
   } else if (msg.type === 'plan') {
-    plans.set(msg.seq, { gen: text.chunks(msg.text, msg.lang, chunking), chunks: 0, cancelled: false });
+    plans.set(msg.seq, { gen: text.chunks(msg.text, msg.lang, msg.whole ? WHOLE : chunking), chunks: 0, cancelled: false, whole: msg.whole });
     enqueue(() => planStep(msg.seq));
   } else {
     enqueue(() => handle(msg));

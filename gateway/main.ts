@@ -11,6 +11,8 @@ import { AdmissionControl } from './speech/admission.js';
 import { createEncoderFactory, resolveFfmpeg } from '../audio/encode/index.js';
 import { ChunkCache } from './chunks/cache.js';
 import { ChunkSource } from './chunks/source.js';
+import { phonemizeText } from './chunks/phonemizer.js';
+import { Vocab } from '../engine/text/vocab.js';
 import { Supervisor } from './engines/supervisor.js';
 import { detectGpus } from './gpus.js';
 import { buildApp } from './http/app.js';
@@ -98,6 +100,10 @@ async function main(): Promise<void> {
     engineOrigin: (id) => supervisor.origin(id),
     engineToken: (id) => supervisor.engineToken(id),
     logger,
+    dev: {
+      vocab: Vocab.load(modelsDir),
+      phonemize: (text, lang, signal) => phonemizeText({ engines: supervisor, config: supervision }, text, lang, signal),
+    },
   });
 
   // Home Assistant's Wyoming protocol (WYOMING_PORT): the same pipeline, admission and engines.

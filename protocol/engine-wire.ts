@@ -6,6 +6,10 @@
 //                      PLANNED (or ERROR), with HEARTBEAT while it works (a plan step can wait for
 //                      the chunk in flight on the inference thread). The gateway plans a request
 //                      once, on one engine.
+//   POST /plan         PhonemePlanRequest (JSON) ->  the same frames, planned from Kokoro phonemes
+//                      instead of text (no G2P; each PLAN frame's text is the chunk's phonemes).
+//   POST /phonemize    PhonemizeRequest (JSON)   ->  200 PhonemizeResponse (JSON): the text front
+//                      end's phonemes and their token ids, whole sentences (no chunking for latency).
 //   POST /infer        InferRequest (JSON)       ->  200, frames: CHUNK, AUDIO per chunk given
 //                      (token ids in, audio out: no text, so every engine speaks the same plan)
 //                      with HEARTBEAT while working, then END (or ERROR).
@@ -73,6 +77,30 @@ export interface PlanRequest {
   voice?: string;
 }
 
+/**
+ * A plan from phonemes (Kokoro's phoneme alphabet, what /phonemize returns): each character is
+ * one token id of the model's vocabulary; a character outside it is an `invalid_phonemes` error
+ * naming it. Cut into chunks with the same sizes as text (engine/text/phoneme-chunks.ts).
+ */
+export interface PhonemePlanRequest {
+  phonemes: string;
+  /** Not needed to plan (phonemes have no language); accepted so the body mirrors PlanRequest. */
+  lang?: Lang;
+  voice?: string;
+}
+
+export interface PhonemizeRequest {
+  text: string;
+  lang: Lang;
+}
+
+export interface PhonemizeResponse {
+  /** The phonemes of every sentence, joined by a space. */
+  phonemes: string;
+  /** Their token ids (one per character, pads excluded). */
+  tokens: number[];
+}
+
 /** One chunk of a plan: what /infer is fed. */
 export interface PlannedChunk {
   index: number;
@@ -114,6 +142,7 @@ export type EngineErrorCode =
   | 'invalid_voice'
   | 'invalid_text'
   | 'invalid_speed'
+  | 'invalid_phonemes'
   | 'invalid_request'
   | 'not_ready'
   | 'overloaded'

@@ -15,8 +15,11 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-/** Removes encoder temp files and folders left by processes that no longer exist (only our own); returns how many. */
-export function removeStaleTempFiles(dir: string): number {
+/**
+ * Removes encoder temp files and folders left by processes that no longer exist (only our own);
+ * returns how many. `prefix`: another family named the same way (`<prefix><pid>-*`).
+ */
+export function removeStaleTempFiles(dir: string, prefix: string = TEMP_PREFIX): number {
   let removed = 0;
   let names: string[];
   try {
@@ -25,7 +28,7 @@ export function removeStaleTempFiles(dir: string): number {
     return 0;
   }
   for (const name of names) {
-    const m = new RegExp(`^${TEMP_PREFIX}(\\d+)-`).exec(name);
+    const m = new RegExp(`^${prefix}(\\d+)-`).exec(name);
     if (!m || Number(m[1]) === process.pid || pidAlive(Number(m[1]))) continue;
     try {
       const p = join(dir, name);

@@ -1,5 +1,6 @@
 // `npm run speak -- [--voice V] [--lang L] [--speed S] [--format wav|pcm|mp3|opus|aac|flac] --out FILE [TEXT]`
 // Text (argument or stdin) to an audio file with the real model, in this process: no server.
+// `--phonemes P` speaks Kokoro phonemes instead (what `npm run phonemize` prints), no G2P.
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -10,7 +11,9 @@ import { createEncoderFactory } from '../../audio/encode/index.js';
 import { trimEdges } from '../edges.js';
 import { loadKokoroModel, toInt16 } from '../inference.js';
 import { loadRuntime } from '../runtime/ort.js';
-import { createTextFrontEnd } from '../text/index.js';
+import { createTextFrontEnd, type PreparedChunk } from '../text/index.js';
+import { chunkPhonemes, normalizePhonemes } from '../text/phoneme-chunks.js';
+import { Vocab } from '../text/vocab.js';
 import { parseVoiceSpec, voiceLang, VoiceStore } from '../voices.js';
 import { AUDIO_FORMATS, type AudioFormat } from '../../audio/encode/types.js';
 import { isLang, LANGS, SAMPLE_RATE } from '../../protocol/constants.js';
@@ -18,7 +21,7 @@ import { resolveLang } from '../text/lang/langs.js';
 import { isValidSpeed, SPEED_MAX, SPEED_MIN } from '../../protocol/constants.js';
 import { MODEL_FILE, RUNTIME_LIBRARY_FILE } from '../../models/manifest.js';
 
-const USAGE = 'usage: npm run speak -- [--voice af_heart] [--lang en-us|en-gb|es|fr-fr|hi|it|pt-br (or a b e f h i p; default: the voice\'s)] [--speed 1] [--format wav] [--threads N] --out FILE [TEXT]';
+const USAGE = 'usage: npm run speak -- [--voice af_heart] [--lang en-us|en-gb|es|fr-fr|hi|it|pt-br|zh (or a b e f h i p z; default: the voice\'s)] [--speed 1] [--format wav] [--threads N] --out FILE [TEXT | --phonemes PHONEMES]';
 
 async function readStdin(): Promise<string> {
   const parts: Buffer[] = [];
@@ -36,6 +39,7 @@ async function main(): Promise<void> {
       format: { type: 'string' },
       out: { type: 'string' },
       threads: { type: 'string', default: '2' },
+      phonemes: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -48,8 +52,9 @@ async function main(): Promise<void> {
   if (!AUDIO_FORMATS.includes(format)) throw new Error(`unknown format '${format}' (use ${AUDIO_FORMATS.join(', ')})`);
   const speed = Number(values.speed);
   if (!isValidSpeed(speed)) throw new Error(`--speed must be between ${SPEED_MIN} and ${SPEED_MAX}`);
-  const text = positionals.length ? positionals.join(' ') : await readStdin();
-  if (!text.trim()) throw new Error('no text: pass it as an argument or on stdin');
+  if (values.phonemes !== undefined && positionals.length) throw new Error('give either TEXT or --phonemes, not both');
+  const text = values.phonemes !== undefined ? '' : positionals.length ? positionals.join(' ') : await readStdin();
+  if (values.phonemes === undefined && !text.trim()) throw new Error('no text: pass it as an argument or on stdin');
 
   const modelsDir = resolveModelsDir();
   const files = await ensureModels({ dir: modelsDir, log: (l) => process.stderr.write(`${l}\n`) });
@@ -66,9 +71,17 @@ async function main(): Promise<void> {
 
   const runtime = loadRuntime({ upgradeLib: files[RUNTIME_LIBRARY_FILE], log: (_l, m) => process.stderr.write(`${m}\n`) });
   const model = await loadKokoroModel(runtime.ort, { modelPath: files[MODEL_FILE]!, threads: Number(values.threads) || 1, device: 'cpu' });
-  const frontEnd = await createTextFrontEnd({ modelsDir });
-  const chunks = await frontEnd.chunk(text, lang);
-  if (chunks.length === 0) throw new Error('the text has nothing to speak');
+  let chunks: PreparedChunk[];
+  if (values.phonemes !== undefined) {
+    // The same plan the engines make for /dev/generate_from_phonemes.
+    const vocab = Vocab.load(modelsDir);
+    chunks = chunkPhonemes(normalizePhonemes(values.phonemes, vocab), vocab);
+    if (chunks.length === 0) throw new Error('the phonemes have nothing to speak (only punctuation)');
+  } else {
+    const frontEnd = await createTextFrontEnd({ modelsDir });
+    chunks = await frontEnd.chunk(text, lang);
+    if (chunks.length === 0) throw new Error('the text has nothing to speak');
+  }
 
   const encoders = createEncoderFactory({ poolSize: 0 });
   const encoder = await encoders.create(format, { streaming: false });

@@ -5,8 +5,7 @@ import { Lexicon } from './lexicon.js';
 import { normalizeText } from './normalize.js';
 import { splitClauses, splitSentences } from './sentences.js';
 import { Vocab, type Log } from './vocab.js';
-import { normalizeFor, phonemizeLang, splitSentencesLang } from './lang/front-end.js';
-import { isEspeakLang } from './lang/langs.js';
+import { hasLangFrontEnd, normalizeFor, phonemizeLang, splitSentencesLang, splitWords } from './lang/front-end.js';
 import { MAX_CHUNK_TOKENS, type Lang } from '../../protocol/constants.js';
 import { chunkWords, pairWords, type ChunkWord, type PhonemeWord } from './words.js';
 
@@ -77,7 +76,7 @@ class FrontEnd implements TextFrontEnd {
   /** Fails for a language with no front end, before anything is read. */
   private check(lang: Lang): void {
     if (isEnglish(lang)) this.engine(lang);
-    else if (!isEspeakLang(lang)) throw new Error(`unsupported language: ${String(lang)}`);
+    else if (!hasLangFrontEnd(lang)) throw new Error(`unsupported language: ${String(lang)}`);
   }
 
   /** The normalized text of `text`, split into sentences, the way `lang` reads. */
@@ -105,7 +104,7 @@ class FrontEnd implements TextFrontEnd {
     if (!whole) return [];
     if (whole.tokens.length <= limit) return [whole];
     const clauses = splitClauses(text);
-    const pieces = clauses.length > 1 ? clauses : text.split(' ');
+    const pieces = clauses.length > 1 ? clauses : splitWords(text, lang);
     if (pieces.length === 1) return this.hardSplit(whole, limit);
     // Each piece is measured once; groups are packed on those sizes, then checked as a whole
     // (context can change a group's phonemes slightly), giving back pieces until it fits.
@@ -200,7 +199,7 @@ class FrontEnd implements TextFrontEnd {
       const joined = curTokens + (cur.length ? 1 : 0) + whole.tokens.length;
       if (joined <= first) {
         add(whole);
-        if (wordCount(cur.map((u) => u.text).join(' ')) >= FIRST_CHUNK_MIN_WORDS) yield flush()!;
+        if (splitWords(cur.map((u) => u.text).join(' '), lang).filter(Boolean).length >= FIRST_CHUNK_MIN_WORDS) yield flush()!;
         continue;
       }
       if (cur.length) {
@@ -252,7 +251,7 @@ class FrontEnd implements TextFrontEnd {
   private async punctuatedFirstCut(sentence: string, whole: Unit, lang: Lang, cap: number, stretch: number): Promise<{ head: Unit; rest: string } | null> {
     const cut = await this.firstCut(sentence, whole, lang, cap);
     if (stretch <= cap) return cut;
-    const words = sentence.split(' ');
+    const words = splitWords(sentence, lang);
     if (cut?.rest) {
       const n = words.length - cut.rest.split(' ').length;
       if (boundaryRank(words[n - 1]!, words[n]!) >= 4) return cut;
@@ -279,7 +278,7 @@ class FrontEnd implements TextFrontEnd {
    * determiner or the like > any word). Never mid-word. Null when not even one word fits.
    */
   private async firstCut(sentence: string, whole: Unit, lang: Lang, cap: number): Promise<{ head: Unit; rest: string } | null> {
-    const words = sentence.split(' ');
+    const words = splitWords(sentence, lang);
     if (words.length < 2) return null;
     // Candidates: cut after word i (0-based), i < last. Estimated size from characters,
     // verified by phonemizing the prefix (context can change a prefix's phonemes slightly).
@@ -364,6 +363,12 @@ const OTHER_WORDS: Record<Exclude<Lang, 'en-us' | 'en-gb'>, { conj: Set<string>;
     weak: words('और या कि एक यह वह बहुत नहीं का के की'),
     after: words('में से को ने पर तक लिए'),
   },
+  // Chinese words as engine/text/lang/zh/normalize.ts splits them (clause commas are ASCII there).
+  zh: {
+    conj: words('和 跟 但是 但 可是 而且 因为 所以 如果 虽然 或者 还是 然后 不过 只要 就是 于是 并且'),
+    prep: words('在 从 对 向 给 把 被 比 为了 往 到 关于 除了'),
+    weak: words('的 这 那 这个 那个 一个 很 太 最 不 没 没有 是 我 你 他 她 它 我们 你们 他们 和 跟 在 把 被 对 给 一 二 三 四 五 六 七 八 九 十 两 几 百 千 万 第'),
+  },
 };
 const ENGLISH_WORDS: { conj: Set<string>; prep: Set<string>; weak: Set<string>; after?: Set<string> } = { conj: CONJUNCTIONS, prep: PREPOSITIONS, weak: WEAK_ENDS };
 
@@ -380,7 +385,6 @@ export function boundaryRank(word: string, next: string, lang: Lang = 'en-us'): 
   return 1;
 }
 
-const wordCount = (s: string): number => s.split(/\s+/).filter(Boolean).length;
 
 export async function createTextFrontEnd(opts: { modelsDir: string; log?: Log }): Promise<TextFrontEnd> {
   const vocab = Vocab.load(opts.modelsDir);

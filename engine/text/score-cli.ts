@@ -10,7 +10,7 @@ import { loadFixtures, scoreFixtures, type Reference } from './score.js';
 import { Vocab } from './vocab.js';
 import { type Lang } from '../../protocol/constants.js';
 import { resolveLang } from './lang/langs.js';
-import { scoreLang } from './lang/score-lang.js';
+import { scoreLang, wordBoundaryAgreement } from './lang/score-lang.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const fixtureDir = path.join(repoRoot, 'test/fixtures/g2p');
@@ -32,6 +32,9 @@ async function main(): Promise<void> {
         console.log(`${set.padEnd(8)} ${other} vs misaki(${ref === 'raw' ? 'raw text' : 'our normalized text'})`.padEnd(52) + `PER ${(100 * s.per).toFixed(2)}%  (${s.errors}/${s.refSymbols} symbols)  exact ${(100 * s.exactRate).toFixed(1)}% (${s.exact}/${s.sentences})`);
         if (verbose) for (const m of s.mismatches.sort((a, b) => b.distance - a.distance)) console.log(`  [${m.distance}] ${m.text}\n      ref ${m.ref}\n      hyp ${m.hyp}`);
       }
+      // PER leaves spaces out; where the word bounds come from a segmenter, say how well they agree.
+      const b = other === 'zh' ? await wordBoundaryAgreement(fixtureDir, other, set, vocab) : undefined;
+      if (b) console.log(`${set.padEnd(8)} ${other} word bounds vs misaki (${b.compared}/${b.rows} sentences read alike but for spaces)`.padEnd(52) + `  precision ${(100 * b.common / (b.hypBounds || 1)).toFixed(1)}%  recall ${(100 * b.common / (b.refBounds || 1)).toFixed(1)}%  (${b.common} shared, ${b.hypBounds} ours, ${b.refBounds} misaki's)`);
     }
     return;
   }

@@ -12,6 +12,7 @@ export function requestError(f: EngineFailure): SpeechError | null {
   const code = f.engineError?.code;
   if (code === 'invalid_text') return new SpeechError('bad_request', f.engineError!.message, { param: 'input' });
   if (code === 'invalid_voice') return new SpeechError('bad_request', f.engineError!.message, { param: 'voice' });
+  if (code === 'invalid_phonemes') return new SpeechError('bad_request', f.engineError!.message, { param: 'phonemes' });
   if (code === 'invalid_speed') return new SpeechError('bad_request', f.engineError!.message, { param: 'speed' });
   if (code === 'invalid_request') return new SpeechError('engine_refused', 'The engine refused the request.');
   return null;

@@ -52,7 +52,8 @@ export async function* planRequest(deps: PlannerDeps, job: SpeechJob, signal: Ab
     let i = 0;
     let words: PlanWord[] | undefined; // the WORDS frame that precedes each PLAN frame
     try {
-      for await (const frame of lease.client.plan({ text: job.text, lang: job.lang, voice: job.voice }, {
+      const body = job.phonemes !== undefined ? { phonemes: job.phonemes, voice: job.voice } : { text: job.text, lang: job.lang, voice: job.voice };
+      for await (const frame of lease.client.plan(body, {
         signal, stallMs: deps.config.stallTimeoutMs, chunkTimeoutMs: deps.config.chunkTimeoutMs,
       })) {
         if (frame.kind === FrameKind.WORDS) {

@@ -115,7 +115,8 @@ export class ChunkSource implements SpeechSource {
       }
     };
 
-    const pkey = keyed ? planKey(model!, lang, job.text) : null;
+    // A plan from phonemes has its own key space: phonemes are never read as text, nor the reverse.
+    const pkey = keyed ? (job.phonemes !== undefined ? planKey(model!, 'phonemes', job.phonemes) : planKey(model!, lang, job.text)) : null;
     const cachedPlan = pkey ? cache!.getPlan(pkey) : undefined;
     if (cachedPlan) {
       chunks.push(...cachedPlan.chunks);

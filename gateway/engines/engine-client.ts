@@ -4,8 +4,8 @@
 // than `chunkTimeoutMs` (a hung inference, e.g. a stuck GPU).
 import { Pool, type Dispatcher } from 'undici';
 import {
-  FrameDecoder, FrameKind, type EngineError, type EngineHealth, type Frame, type InferRequest, type PlanRequest,
-  type SynthesizeRequest,
+  FrameDecoder, FrameKind, type EngineError, type EngineHealth, type Frame, type InferRequest, type PhonemePlanRequest,
+  type PhonemizeRequest, type PhonemizeResponse, type PlanRequest, type SynthesizeRequest,
 } from '../../protocol/engine-wire.js';
 
 export type FailureReason =
@@ -92,8 +92,42 @@ export class EngineClient {
   }
 
   /** A request's plan: PLAN frames, then PLANNED (which ends the iteration); throws EngineFailure. */
-  plan(req: PlanRequest, opts: StreamOptions): AsyncGenerator<Frame> {
+  plan(req: PlanRequest | PhonemePlanRequest, opts: StreamOptions): AsyncGenerator<Frame> {
     return this.stream('/plan', req, opts);
+  }
+
+  /**
+   * A text's phonemes and token ids (one JSON answer, no frames); throws EngineFailure
+   * ('engine_error' with the engine's reason, 'connect', 'reset', or 'stall' past `timeoutMs`).
+   */
+  async phonemize(req: PhonemizeRequest, opts: { signal: AbortSignal; timeoutMs: number }): Promise<PhonemizeResponse> {
+    const timeout = AbortSignal.timeout(opts.timeoutMs);
+    let res;
+    try {
+      res = await this.pool.request({
+        method: 'POST', path: '/phonemize', headers: { 'content-type': 'application/json' }, body: JSON.stringify(req),
+        signal: AbortSignal.any([opts.signal, timeout]), headersTimeout: 0, bodyTimeout: 0,
+      });
+    } catch (err) {
+      if (opts.signal.aborted) throw opts.signal.reason;
+      if (timeout.aborted) throw new EngineFailure('stall', `no phonemes from engine within ${opts.timeoutMs} ms`);
+      throw new EngineFailure('connect', `engine unreachable: ${(err as Error).message}`);
+    }
+    let body: unknown;
+    try {
+      body = await res.body.json();
+    } catch (err) {
+      if (opts.signal.aborted) throw opts.signal.reason;
+      if (timeout.aborted) throw new EngineFailure('stall', `no phonemes from engine within ${opts.timeoutMs} ms`);
+      throw new EngineFailure(res.statusCode === 200 ? 'protocol' : 'engine_error', `engine answered ${res.statusCode} without JSON: ${(err as Error).message}`, undefined, res.statusCode);
+    }
+    if (res.statusCode !== 200) {
+      const error = body as EngineError;
+      throw new EngineFailure('engine_error', error?.message ?? `engine answered ${res.statusCode}`, error, res.statusCode);
+    }
+    const r = body as PhonemizeResponse;
+    if (typeof r?.phonemes !== 'string' || !Array.isArray(r.tokens)) throw new EngineFailure('protocol', 'malformed /phonemize answer');
+    return r;
   }
 
   /** Audio for planned chunks (token ids): CHUNK, AUDIO, HEARTBEAT, then END; throws EngineFailure. */

@@ -16,6 +16,9 @@ import { probeRoutes } from './routes/probes.js';
 import { SPEECH_PATH, speechRoutes } from './routes/speech.js';
 import { webRoutes } from './routes/web.js';
 import { captionRoutes } from './routes/captions.js';
+import { devRoutes, GENERATE_FROM_PHONEMES_PATH, type DevRouteOptions } from './routes/dev.js';
+import { DownloadLinks } from './download-links.js';
+import { downloadRoutes } from './routes/download.js';
 import { type EncoderFactory } from '../../audio/encode/types.js';
 
 export interface AppDeps {
@@ -37,6 +40,8 @@ export interface AppDeps {
   /** The Bearer token an engine requires, added by the debug proxy. */
   engineToken?: (id: string) => string | undefined;
   logger?: Logger;
+  /** /dev/phonemize and /dev/generate_from_phonemes (absent: those routes are not served). */
+  dev?: Omit<DevRouteOptions, 'speech'>;
 }
 
 /**
@@ -84,7 +89,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   echoRequestId(app);
   requireApiKey(app, config.apiKeys, config.listingsPublic ? LISTING_PATHS : undefined);
   app.addHook('onResponse', async (request, reply) => {
-    if (request.routeOptions.url === SPEECH_PATH) return; // the speech route writes its own line
+    // The speech routes write their own line.
+    if (request.routeOptions.url === SPEECH_PATH || request.routeOptions.url === GENERATE_FROM_PHONEMES_PATH) return;
     const level = reply.statusCode >= 500 ? 'warn' : reply.statusCode >= 400 ? 'info' : 'debug';
     request.log[level]({ method: request.method, url: request.url.slice(0, 200), status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
   });
@@ -94,21 +100,21 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   infoRoutes(app, { voices: voices.list, allVoices: voices.all, engines: deps.engines });
   webRoutes(app);
   if (deps.engineOrigin) engineProxyRoutes(app, { engineOrigin: deps.engineOrigin, engineToken: deps.engineToken });
-  speechRoutes(app, {
+  // return_download_link's files: a private folder made on first use, removed when the app closes.
+  const downloads = new DownloadLinks({ encoders: deps.encoders, log: (level, msg, fields = {}) => app.log[level](fields, msg) });
+  app.addHook('onClose', async () => downloads.close());
+  downloadRoutes(app, downloads);
+  const speech = {
     pipeline: { source: deps.source, admission: deps.admission, encoders: deps.encoders, encoderAttempts: config.encoderAttempts },
     metrics: deps.metrics,
     maxInputChars: config.maxInputChars,
     bodyLimit: config.bodyLimitBytes,
     voices: voices.set,
     voiceMap: config.voiceMap,
-  });
-  captionRoutes(app, {
-    pipeline: { source: deps.source, admission: deps.admission, encoders: deps.encoders, encoderAttempts: config.encoderAttempts },
-    metrics: deps.metrics,
-    maxInputChars: config.maxInputChars,
-    bodyLimit: config.bodyLimitBytes,
-    voices: voices.set,
-    voiceMap: config.voiceMap,
-  });
+    downloads,
+  };
+  speechRoutes(app, speech);
+  captionRoutes(app, speech);
+  if (deps.dev) devRoutes(app, { ...deps.dev, speech });
   return app;
 }

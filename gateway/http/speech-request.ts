@@ -58,6 +58,13 @@ export interface SpeechRequest {
   volume: number;
   /** `instructions` was sent (accepted, not applied: Kokoro has no instruction input). */
   instructions: boolean;
+  /**
+   * Kokoro-FastAPI's `return_download_link`: the format (`download_format`, else the response's)
+   * of a copy kept as a file for a while (download-links.ts); absent when not asked for.
+   */
+  download?: AudioFormat;
+  /** /dev/generate_from_phonemes: Kokoro phonemes to speak (`input` holds the same string). */
+  phonemes?: string;
 }
 
 export interface SpeechLimits {
@@ -141,13 +148,16 @@ export function parseSpeechRequest(body: unknown, limits: SpeechLimits): SpeechR
 
   if (readNormalization(b.normalization_options)) input = input.replace(/(?<=[A-Za-z])\(s\)/g, 's');
 
+  let download: AudioFormat | undefined;
   if (b.return_download_link !== undefined && b.return_download_link !== null) {
     if (typeof b.return_download_link !== 'boolean') throw wrongType('return_download_link', 'boolean', b.return_download_link);
-    if (b.return_download_link) {
-      throw badRequest("'return_download_link' is not supported: this server does not keep audio files; save the response body instead.", 'return_download_link', 'unsupported_parameter');
-    }
+    if (b.return_download_link) download = format;
   }
-  if (b.download_format !== undefined && b.download_format !== null) oneOf('download_format', b.download_format, AUDIO_FORMATS);
+  // Without return_download_link it is only checked (Kokoro-FastAPI ignores it then too).
+  if (b.download_format !== undefined && b.download_format !== null) {
+    const f = oneOf('download_format', b.download_format, AUDIO_FORMATS);
+    if (download) download = f;
+  }
 
   let stream = true;
   if (b.stream !== undefined && b.stream !== null) {
@@ -160,7 +170,7 @@ export function parseSpeechRequest(body: unknown, limits: SpeechLimits): SpeechR
 
   return {
     model, input, voice: voice.spec, lang: voice.lang, format, speed, sse: streamFormat === 'sse', stream,
-    volume, instructions: typeof b.instructions === 'string',
+    volume, instructions: typeof b.instructions === 'string', ...(download ? { download } : {}),
   };
 }
 

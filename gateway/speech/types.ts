@@ -17,6 +17,11 @@ export interface SpeechJob {
   volume?: number;
   /** Word timestamps wanted: each audio event carries its chunk's words (gateway/captions). */
   timestamps?: boolean;
+  /**
+   * Kokoro phonemes to speak instead of `text` (/dev/generate_from_phonemes): the plan is made
+   * from them (PhonemePlanRequest), no G2P. `text` then holds the same string, for logs.
+   */
+  phonemes?: string;
 }
 
 export type SpeechEvent =

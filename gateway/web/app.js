@@ -12,6 +12,21 @@ const LANGS = {
   i: 'Italian', j: 'Japanese', p: 'Brazilian Portuguese', z: 'Mandarin Chinese',
 };
 const LANG_ORDER = Object.keys(LANGS);
+// The same languages by tag (what GET /v1/audio/voices reports as `language`, and what is sent as
+// `lang_code`), for voices listed as plain names.
+const LETTER_TAG = { a: 'en-us', b: 'en-gb', e: 'es', f: 'fr-fr', h: 'hi', i: 'it', j: 'ja', p: 'pt-br', z: 'zh' };
+// A sample sentence per language: the text box's default follows the language picked until edited.
+const SAMPLES = {
+  'en-us': 'The lighthouse keeper climbed the spiral stairs every evening and watched the ships pass far out on the grey water.',
+  'en-gb': 'The lighthouse keeper climbed the spiral stairs every evening and watched the ships pass far out on the grey water.',
+  es: 'El farero subía cada tarde la escalera de caracol y miraba pasar los barcos a lo lejos.',
+  'fr-fr': 'Chaque soir, le gardien du phare montait l\'escalier en colimaçon et regardait passer les navires au loin.',
+  hi: 'हर शाम प्रकाशस्तंभ का रखवाला घुमावदार सीढ़ियाँ चढ़ता और दूर समुद्र में जहाज़ों को गुज़रते देखता।',
+  it: 'Ogni sera il guardiano del faro saliva la scala a chiocciola e guardava passare le navi lontane.',
+  'pt-br': 'Toda noite o faroleiro subia a escada em caracol e olhava os navios passarem ao longe.',
+  ja: '灯台守は毎晩らせん階段を上り、遠くを通る船を眺めていた。',
+  zh: '灯塔看守人每天傍晚都会爬上螺旋楼梯，看着远处的船只驶过灰色的海面。',
+};
 const EXT = { mp3: 'mp3', opus: 'opus', aac: 'aac', flac: 'flac', wav: 'wav', pcm: 'pcm' };
 const MIME = { mp3: 'audio/mpeg', opus: 'audio/ogg', aac: 'audio/aac', flac: 'audio/flac', wav: 'audio/wav', pcm: 'audio/pcm' };
 const PCM_RATE = 24000;
@@ -79,8 +94,9 @@ function normalizeVoice(v) {
   const id = typeof v === 'string' ? v : (v?.id ?? v?.name);
   if (typeof id !== 'string' || !id) return null;
   const lang = (typeof v === 'object' && (v.language_name ?? v.languageName)) || LANGS[id[0]] || 'Other';
+  const tag = (typeof v === 'object' && typeof v.language === 'string' && v.language) || LETTER_TAG[id[0]] || '';
   const g = typeof v === 'object' && typeof v.gender === 'string' ? v.gender[0] : id[1];
-  return { id, lang, gender: g === 'm' ? 'male' : g === 'f' ? 'female' : '' };
+  return { id, lang, tag, gender: g === 'm' ? 'male' : g === 'f' ? 'female' : '' };
 }
 
 async function loadVoices() {
@@ -98,13 +114,62 @@ async function loadVoices() {
   const ids = new Set(voices.map((v) => v.id));
   if (mix.length === 0) mix.push({ voice: ids.has('af_heart') ? 'af_heart' : (voices[0]?.id ?? ''), weight: 1 });
   for (const m of mix) if (!ids.has(m.voice) && voices[0]) m.voice = voices[0].id;
+  renderLangs();
   renderMix();
+}
+
+// ---------------------------------------------------------------- language
+
+/** The languages spoken: those of the voices listed (GET /v1/audio/voices lists only those). */
+function renderLangs() {
+  const sel = $('lang');
+  const keep = sel.value;
+  const tags = new Map();
+  for (const v of voices) if (v.tag && !tags.has(v.tag)) tags.set(v.tag, v.lang);
+  const rank = (tag) => {
+    const i = LANG_ORDER.findIndex((k) => LETTER_TAG[k] === tag);
+    return i < 0 ? 99 : i;
+  };
+  sel.replaceChildren(el('option', { value: '', textContent: "auto (the first voice's)" }));
+  for (const [tag, name] of [...tags].sort((a, b) => rank(a[0]) - rank(b[0]) || a[0].localeCompare(b[0]))) {
+    sel.append(el('option', { value: tag, textContent: `${name} (${tag})` }));
+  }
+  sel.value = tags.has(keep) ? keep : '';
+}
+
+/** The voices the selects offer: all, or the picked language's only. */
+function shownVoices() {
+  const tag = $('lang').value;
+  if (!tag || !$('lang-only').checked) return voices;
+  const own = voices.filter((v) => v.tag === tag);
+  return own.length ? own : voices;
+}
+
+function onLangChange() {
+  const tag = $('lang').value;
+  // A voice of another language in the mix gives way to one of this language (when filtering).
+  const shown = shownVoices();
+  const ids = new Set(shown.map((v) => v.id));
+  const used = new Set();
+  for (const m of mix) {
+    if (!ids.has(m.voice)) m.voice = shown.find((v) => !used.has(v.id))?.id ?? m.voice;
+    used.add(m.voice);
+  }
+  followSample();
+  renderMix();
+}
+
+/** The text box follows the language (picked, else the first voice's) while it holds a sample sentence. */
+function followSample() {
+  const text = $('text');
+  const lang = $('lang').value || voices.find((v) => v.id === mix[0]?.voice)?.tag;
+  if (lang && SAMPLES[lang] && (Object.values(SAMPLES).includes(text.value.trim()) || !text.value.trim())) text.value = SAMPLES[lang];
 }
 
 function voiceSelect(selected) {
   const sel = el('select', { className: 'voice', ariaLabel: 'voice' });
   const groups = new Map();
-  for (const v of voices) {
+  for (const v of shownVoices()) {
     if (!groups.has(v.lang)) groups.set(v.lang, []);
     groups.get(v.lang).push(v);
   }
@@ -134,7 +199,7 @@ function renderMix() {
   box.replaceChildren();
   mix.forEach((m, i) => {
     const sel = voiceSelect(m.voice);
-    sel.addEventListener('change', () => { m.voice = sel.value; updateSpec(); });
+    sel.addEventListener('change', () => { m.voice = sel.value; if (i === 0) followSample(); updateSpec(); });
     const weight = el('input', { type: 'number', min: '0.1', max: '100', step: '0.1', value: String(m.weight), className: 'weight', ariaLabel: 'weight', title: 'weight in the mix' });
     weight.disabled = mix.length === 1;
     weight.addEventListener('input', () => { m.weight = Number(weight.value) || 1; updateSpec(); });
@@ -149,6 +214,9 @@ function renderMix() {
 
 function updateSpec() {
   $('voice-spec').textContent = voiceSpec() || '–';
+  const tag = $('lang').value;
+  $('lang-spec').textContent = tag ? `lang_code: ${tag}` : '';
+  $('lang-spec-row').hidden = !tag;
 }
 
 // ---------------------------------------------------------------- speaking
@@ -225,6 +293,7 @@ async function speak() {
   const format = $('format').value;
   const stream = $('stream').checked;
   const body = { model: 'kokoro', input, voice: voiceSpec(), response_format: format, speed: Number($('speed').value), stream };
+  if ($('lang').value) body.lang_code = $('lang').value;
   const player = $('player');
   player.pause();
   for (const id of ['t-ttfb', 't-total', 't-duration', 't-bytes', 't-reqid', 't-mode']) setTiming(id, '–');
@@ -456,9 +525,12 @@ function init() {
   $('add-voice').addEventListener('click', () => {
     if (mix.length >= MAX_MIX) return;
     const used = new Set(mix.map((m) => m.voice));
-    mix.push({ voice: voices.find((v) => !used.has(v.id))?.id ?? voices[0]?.id ?? '', weight: 1 });
+    const shown = shownVoices();
+    mix.push({ voice: shown.find((v) => !used.has(v.id))?.id ?? shown[0]?.id ?? '', weight: 1 });
     renderMix();
   });
+  $('lang').addEventListener('change', onLangChange);
+  $('lang-only').addEventListener('change', onLangChange);
   $('speak-btn').addEventListener('click', speak);
   $('stop-btn').addEventListener('click', stop);
   $('download-btn').addEventListener('click', download);

@@ -220,10 +220,10 @@ describe('routes, methods and auth', () => {
     assertError(await app.inject({ method: 'GET', url: '/v1/models/whisper-1' }), 404, 'model');
   });
 
-  it('GET /v1/audio/voices lists the speakable voices only (not ja, zh yet)', async () => {
+  it('GET /v1/audio/voices lists the speakable voices only (not ja yet)', async () => {
     const { app } = testApp();
     const body = (await app.inject({ method: 'GET', url: '/v1/audio/voices' })).json();
-    assert.deepEqual(body.voices.map((v: { id: string }) => v.id), ['af_heart', 'af_alloy', 'af_bella', 'am_adam', 'am_echo', 'bm_fable', 'bf_emma', 'ef_dora', 'ff_siwis']);
+    assert.deepEqual(body.voices.map((v: { id: string }) => v.id), ['af_heart', 'af_alloy', 'af_bella', 'am_adam', 'am_echo', 'bm_fable', 'bf_emma', 'ef_dora', 'ff_siwis', 'zf_xiaobei']);
   });
 
   it('GET /v1/engines returns the supervisor rows', async () => {

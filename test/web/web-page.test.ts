@@ -1,7 +1,7 @@
 // The web page in a real headless browser (Debian's chromium over the DevTools protocol) against
 // a real gateway with two engines, the real model and an API key: the page loads without console
 // errors, speaks (the audio element plays a non-zero duration, streamed through MediaSource for
-// mp3), mixes voices and downloads, and its engine view shows both engines, then an engine we
+// mp3), mixes voices and downloads, picks a language (lang_code, voices filtered), and its engine view shows both engines, then an engine we
 // SIGKILL going down and coming back.
 //
 // Without chromium the test is skipped (with the reason printed), except under CI=true where it
@@ -97,8 +97,8 @@ if (!chromium && ci) {
       assert.equal(await page.evaluate(`document.querySelector('#mix select').value`), 'af_heart');
       assert.deepEqual(
         await page.evaluate(`[...document.querySelectorAll('#mix optgroup')].map((g) => g.label)`),
-        // The languages spoken, from the voices listed (not ja, zh yet).
-        ['American English', 'British English', 'Spanish', 'French', 'Hindi', 'Italian', 'Brazilian Portuguese'],
+        // The languages spoken, from the voices listed (not ja yet).
+        ['American English', 'British English', 'Spanish', 'French', 'Hindi', 'Italian', 'Brazilian Portuguese', 'Mandarin Chinese'],
       );
       assert.match(await page.evaluate<string>(`document.getElementById('queue-total').textContent`), /^\d+ waiting$/);
       await sleep(1500); // a few polls more
@@ -154,6 +154,45 @@ if (!chromium && ci) {
       assert.ok(file, `no downloaded .wav in ${browser!.dir}`);
       assert.ok(statSync(join(browser!.dir, file)).size > 44, 'the downloaded wav is empty');
       assert.deepEqual(page.errors, [], 'console errors while mixing');
+    });
+
+    it('the language picker: auto plus every spoken language; zh filters the voices and sends lang_code', { timeout: 90_000 }, async () => {
+      type V = { id: string; language: string };
+      const listed = ((await (await fetch(`${gw!.url}/v1/audio/voices`, { headers: { authorization: `Bearer ${KEY}` } })).json()) as { voices: V[] }).voices;
+      const spoken = [...new Set(listed.map((v) => v.language))];
+      const options = await page.evaluate<string[]>(`[...document.querySelectorAll('#lang option')].map((o) => o.value)`);
+      assert.equal(options[0], '', 'auto first');
+      assert.deepEqual([...options.slice(1)].sort(), [...spoken].sort(), 'one option per language of the voices listed');
+      assert.ok(options.includes('zh'));
+      // Record what the page sends.
+      await page.evaluate(`(() => { window.__sent = []; const f = window.fetch;
+        window.fetch = (u, o) => { if (String(u).includes('/v1/audio/speech')) window.__sent.push(JSON.parse(o.body)); return f(u, o); };
+        const l = document.getElementById('lang'); l.value = 'zh'; l.dispatchEvent(new Event('change'));
+        document.getElementById('text').value = '你好，今天天气很好，我们一起去公园散步吧。';
+        return true; })()`);
+      const zhVoices = listed.filter((v) => v.language === 'zh').map((v) => v.id).sort();
+      const offered = await page.evaluate<string[][]>(`[...document.querySelectorAll('#mix select')].map((s) => [...s.options].map((o) => o.value))`);
+      for (const o of offered) assert.deepEqual([...o].sort(), zhVoices, 'only zh voices offered');
+      const mixVoices = await page.evaluate<string[]>(`[...document.querySelectorAll('#mix select')].map((s) => s.value)`);
+      assert.ok(mixVoices.length >= 1 && mixVoices.every((v) => zhVoices.includes(v)), `the mix became zh voices: ${mixVoices.join(', ')}`);
+      assert.equal(await page.evaluate(`document.getElementById('lang-spec').textContent`), 'lang_code: zh');
+      await page.evaluate(`document.getElementById('speak-btn').click(); true`);
+      await page.waitFor(`document.getElementById('t-status').textContent.startsWith('done')`, 60_000, 'the zh request', `document.getElementById('timing').innerText + ' ' + document.getElementById('error').innerText`);
+      const sent = await page.evaluate<Array<{ lang_code?: string; voice: string }>>(`window.__sent`);
+      assert.equal(sent.length, 1);
+      assert.equal(sent[0]!.lang_code, 'zh');
+      assert.match(sent[0]!.voice, /^z[fm]_/);
+      const played = await page.waitFor<number>(`(() => { const a = document.getElementById('player'); return a.duration > 0 && a.played.length > 0 && a.currentTime > 0 && a.duration; })()`, 20_000, 'the zh audio to play');
+      assert.ok(played > 2 && played < 12, `zh audio ${played} s for 20 characters`);
+      // Unfiltered: every voice again; back to auto: no lang_code.
+      await page.evaluate(`(() => { const c = document.getElementById('lang-only'); c.checked = false; c.dispatchEvent(new Event('change')); return true; })()`);
+      assert.ok(await page.evaluate<boolean>(`[...document.querySelectorAll('#mix select')[0].options].some((o) => o.value === 'af_heart')`));
+      await page.evaluate(`(() => { const c = document.getElementById('lang-only'); c.checked = true;
+        const l = document.getElementById('lang'); l.value = 'en-us'; l.dispatchEvent(new Event('change'));
+        l.value = ''; l.dispatchEvent(new Event('change')); return true; })()`);
+      assert.equal(await page.evaluate(`document.getElementById('lang-spec-row').hidden`), true);
+      assert.ok(await page.evaluate<boolean>(`[...document.querySelectorAll('#mix select')].every((s) => s.value[0] === 'a')`), 'back to American voices');
+      assert.deepEqual(page.errors, [], 'console errors while picking a language');
     });
 
     it('the engine view shows a SIGKILLed engine go down and come back', { timeout: 120_000 }, async () => {

@@ -19,3 +19,34 @@ export async function scoreLang(fixtureDir: string, lang: AnyLang, set: 'tuning'
   const rows = loadFixtures(file) as unknown as LangFixtureRow[];
   return scorePhonemizer((t) => feedLang(t, lang, vocab), rows, lang, (ps) => vocab.filter(ps), reference);
 }
+
+/**
+ * How often our word bounds (spaces in the phonemes) agree with misaki's, on the rows whose
+ * phonemes agree apart from spaces (zh: ICU word breaks vs jieba; PER ignores spaces).
+ */
+export async function wordBoundaryAgreement(fixtureDir: string, lang: AnyLang, set: 'tuning' | 'heldout', vocab: Vocab): Promise<{ rows: number; compared: number; refBounds: number; hypBounds: number; common: number } | undefined> {
+  const file = path.join(fixtureDir, lang, `${set}.json`);
+  if (!existsSync(file)) return undefined;
+  const rows = loadFixtures(file) as unknown as LangFixtureRow[];
+  // Positions (in symbols, spaces left out) after which a space comes.
+  const bounds = (ps: string): { symbols: string; at: Set<number> } => {
+    const at = new Set<number>();
+    let symbols = '';
+    for (const c of ps.replace(/\s+/g, ' ').trim()) {
+      if (c === ' ') at.add([...symbols].length);
+      else symbols += c;
+    }
+    return { symbols, at };
+  };
+  let compared = 0, refBounds = 0, hypBounds = 0, common = 0;
+  for (const row of rows) {
+    const ref = bounds(vocab.filter(String(row[`${lang}-norm`] ?? row[lang])));
+    const hyp = bounds(await feedLang(row.norm?.[lang] ?? row.text, lang, vocab));
+    if (ref.symbols !== hyp.symbols) continue;
+    compared++;
+    refBounds += ref.at.size;
+    hypBounds += hyp.at.size;
+    for (const b of hyp.at) if (ref.at.has(b)) common++;
+  }
+  return { rows: rows.length, compared, refBounds, hypBounds, common };
+}

@@ -12,11 +12,12 @@ import type { GatewayMetrics } from '../../metrics.js';
 import { contentTypeFor as audioContentType } from '../../../audio/encode/content-type.js';
 import { newStats, runSpeechPipeline, type PipelineDeps, type PipelineStats } from '../../speech/pipeline.js';
 import { ClientGoneError, SpeechError } from '../../speech/errors.js';
-import { parseSpeechRequest, type SpeechRequest } from '../speech-request.js';
+import { parseSpeechRequest, type SpeechLimits, type SpeechRequest } from '../speech-request.js';
 import { toApiError } from '../error-handling.js';
 import { SAMPLE_RATE } from '../../../protocol/constants.js';
 import { type AudioFormat } from '../../../audio/encode/types.js';
 import type { VoiceMap } from '../voice-map.js';
+import { startDownload, type DownloadLinks } from '../download-links.js';
 
 export interface SpeechRouteOptions {
   pipeline: PipelineDeps;
@@ -27,6 +28,8 @@ export interface SpeechRouteOptions {
   voices: () => ReadonlySet<string>;
   /** OpenAI voice names → Kokoro voices (VOICE_MAP). */
   voiceMap?: VoiceMap;
+  /** Files for `return_download_link` (absent: that field is a 400). */
+  downloads?: DownloadLinks;
 }
 
 /** Usage reported in SSE: one output token per 20 ms of audio (480 samples at 24 kHz). */
@@ -50,14 +53,20 @@ function sseTimestamps(body: unknown, sse: boolean): boolean | ApiError {
   return true;
 }
 
-export function speechRoutes(app: FastifyInstance, opts: SpeechRouteOptions): void {
+/** A speech route: its path and its body reader (/dev/generate_from_phonemes has its own). */
+export interface SpeechRoute {
+  path: string;
+  parse: (body: unknown, limits: SpeechLimits) => SpeechRequest;
+}
+
+export function speechRoutes(app: FastifyInstance, opts: SpeechRouteOptions, route: SpeechRoute = { path: SPEECH_PATH, parse: parseSpeechRequest }): void {
   const { metrics } = opts;
   const handled = new WeakSet<FastifyRequest>();
 
   // Requests refused before the handler ran (auth, body size, media type, JSON syntax) still
   // get their line and their count.
   app.addHook('onResponse', async (request, reply) => {
-    if (request.routeOptions.url !== SPEECH_PATH || handled.has(request)) return;
+    if (request.routeOptions.url !== route.path || handled.has(request)) return;
     const status = reply.statusCode;
     const outcome: SpeechOutcome = status >= 500 ? 'server_error' : 'client_error';
     metrics.requests.inc({ format: 'unknown', status: String(status), outcome });
@@ -67,7 +76,7 @@ export function speechRoutes(app: FastifyInstance, opts: SpeechRouteOptions): vo
     });
   });
 
-  app.post(SPEECH_PATH, async (request: FastifyRequest, reply: FastifyReply) => {
+  app.post(route.path, async (request: FastifyRequest, reply: FastifyReply) => {
     handled.add(request);
     const t0 = performance.now();
     const stats = newStats();
@@ -114,11 +123,19 @@ export function speechRoutes(app: FastifyInstance, opts: SpeechRouteOptions): vo
     };
 
     try {
-      req = parseSpeechRequest(request.body, { maxInputChars: opts.maxInputChars, voices: opts.voices(), voiceMap: opts.voiceMap });
+      req = route.parse(request.body, { maxInputChars: opts.maxInputChars, voices: opts.voices(), voiceMap: opts.voiceMap });
     } catch (e) {
       fail(e);
     }
     const r = req!;
+    let download: ReturnType<typeof startDownload>;
+    try {
+      download = startDownload(opts.downloads, r, opts.pipeline);
+    } catch (e) {
+      fail(e);
+    }
+    const pipeline = download!.pipeline;
+    reply.headers(download!.headers);
     metrics.inFlight.inc({ format: r.format });
 
     // The client leaving (socket closed before our last byte) aborts everything at once.
@@ -139,12 +156,12 @@ export function speechRoutes(app: FastifyInstance, opts: SpeechRouteOptions): vo
     // Word timing events in SSE (our extension, `timestamps: true`): gateway/captions.
     const timing = sseTimestamps(request.body, r.sse);
     if (timing instanceof ApiError) return fail(timing);
-    const job = { requestId: request.id, text: r.input, voice: r.voice, speed: r.speed, lang: r.lang, volume: r.volume, timestamps: timing };
+    const job = { requestId: request.id, text: r.input, voice: r.voice, speed: r.speed, lang: r.lang, volume: r.volume, timestamps: timing, ...(r.phonemes !== undefined ? { phonemes: r.phonemes } : {}) };
 
     if (!r.stream) {
       let body: Buffer;
       try {
-        body = (await runSpeechPipeline(opts.pipeline, { job, format: r.format, streaming: false, signal: gone.signal, stats }))!;
+        body = (await download!.track(runSpeechPipeline(pipeline, { job, format: r.format, streaming: false, signal: gone.signal, stats })))!;
       } catch (e) {
         return fail(e);
       }
@@ -162,7 +179,7 @@ export function speechRoutes(app: FastifyInstance, opts: SpeechRouteOptions): vo
     const onWords = timing ? (words: readonly TimedWord[], offset: number) => {
       out.write(sseLine({ type: 'speech.audio.timing', words: toTimestamps(words, offset, SAMPLE_RATE) }));
     } : undefined;
-    const run = runSpeechPipeline(opts.pipeline, { job, format: r.format, streaming: true, signal: gone.signal, sink, onFirstByte: firstByte, stats, onWords });
+    const run = download!.track(runSpeechPipeline(pipeline, { job, format: r.format, streaming: true, signal: gone.signal, sink, onFirstByte: firstByte, stats, onWords }));
     run.catch(() => {});
     try {
       await Promise.race([first, run]);
