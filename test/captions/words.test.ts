@@ -56,3 +56,16 @@ test('every chunk of the G2P fixture sentences: words cover the spoken tokens in
   }
   assert.ok(words > 900, `${words} words checked`);
 });
+
+test('a plan from phonemes (/dev/generate_from_phonemes): each phoneme group is a word, punctuation attached', async () => {
+  const { chunkPhonemes, normalizePhonemes } = await import('../../engine/text/phoneme-chunks.js');
+  const vocab = Vocab.load(modelsDir);
+  const ps = normalizePhonemes('həlˈO ðˈɛɹ,  wˈɜɹld. ' + 'ðɪs ɪz ə tˈɛst. '.repeat(12), vocab);
+  const chunks = chunkPhonemes(ps, vocab);
+  assert.ok(chunks.length > 1);
+  assert.deepEqual(chunks[0]!.words.slice(0, 3).map((w) => w.text), ['həlˈO', 'ðˈɛɹ,', 'wˈɜɹld.']);
+  for (const c of chunks) {
+    assert.equal(c.words.map((w) => w.text).join(' '), c.phonemes);
+    for (const w of c.words) assert.equal([...c.phonemes].slice(w.start, w.end).join(''), w.text);
+  }
+});
