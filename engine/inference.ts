@@ -74,22 +74,22 @@ export async function loadKokoroModel(ort: Ort, opts: SessionOptions): Promise<K
   const durationsName = session.outputNames.includes(DURATIONS_OUTPUT) ? DURATIONS_OUTPUT : null;
 
   const runTimed = async (tokens: ArrayLike<number>, style: Float32Array, speed: number) => {
-      const ids = new BigInt64Array(tokens.length + 2); // pad id 0 at both ends
-      for (let i = 0; i < tokens.length; i++) ids[i + 1] = BigInt(tokens[i]!);
-      const out = await session.run({
-        [tokensName]: new ort.Tensor('int64', ids, [1, ids.length]),
-        [styleName]: new ort.Tensor('float32', style, [1, style.length]),
-        [speedName]: new ort.Tensor('float32', new Float32Array([speed]), [1]),
-      });
-      const audio = out[audioName]!.data as Float32Array;
-      let durations: Uint16Array | null = null;
-      if (durationsName) {
-        const d = out[durationsName]!.data as Float32Array;
-        if (d.length !== ids.length) throw new Error(`durations output has ${d.length} values for ${ids.length} tokens`);
-        // Whole numbers already (rounded, clipped to >= 1 inside the model); at most 65535 frames each.
-        durations = Uint16Array.from(d, (x) => Math.min(65535, Math.max(0, Math.round(x))));
-      }
-      return { audio, durations };
+    const ids = new BigInt64Array(tokens.length + 2); // pad id 0 at both ends
+    for (let i = 0; i < tokens.length; i++) ids[i + 1] = BigInt(tokens[i]!);
+    const out = await session.run({
+      [tokensName]: new ort.Tensor('int64', ids, [1, ids.length]),
+      [styleName]: new ort.Tensor('float32', style, [1, style.length]),
+      [speedName]: new ort.Tensor('float32', new Float32Array([speed]), [1]),
+    });
+    const audio = out[audioName]!.data as Float32Array;
+    let durations: Uint16Array | null = null;
+    if (durationsName) {
+      const d = out[durationsName]!.data as Float32Array;
+      if (d.length !== ids.length) throw new Error(`durations output has ${d.length} values for ${ids.length} tokens`);
+      // Whole numbers already (rounded, clipped to >= 1 inside the model); at most 65535 frames each.
+      durations = Uint16Array.from(d, (x) => Math.min(65535, Math.max(0, Math.round(x))));
+    }
+    return { audio, durations };
   };
 
   return {
