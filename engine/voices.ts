@@ -32,7 +32,7 @@ export function voiceInfo(name: string): VoiceInfo {
   return { name, lang: anyVoiceLang(name) ?? 'unknown', gender: voiceGender(name) ?? 'female' };
 }
 
-/** The language a voice speaks, for the voices this engine can phonemize (not ja, zh yet). */
+/** The language a voice speaks, for the voices this engine can phonemize (not zh yet). */
 export function voiceLang(name: string): Lang | undefined {
   return spokenVoiceLang(name);
 }

@@ -1,4 +1,4 @@
-// `npm run phonemize -- [--lang en-us|en-gb|es|fr-fr|hi|it|pt-br]`: one line of Kokoro phonemes (exactly what the
+// `npm run phonemize -- [--lang en-us|en-gb|es|fr-fr|hi|it|pt-br|ja]`: one line of Kokoro phonemes (exactly what the
 // model is fed) for every line of stdin.
 import { createInterface } from 'node:readline';
 import { createTextFrontEnd } from '../text/index.js';

@@ -21,7 +21,7 @@ import { resolveLang } from '../text/lang/langs.js';
 import { isValidSpeed, SPEED_MAX, SPEED_MIN } from '../../protocol/constants.js';
 import { MODEL_FILE, RUNTIME_LIBRARY_FILE } from '../../models/manifest.js';
 
-const USAGE = 'usage: npm run speak -- [--voice af_heart] [--lang en-us|en-gb|es|fr-fr|hi|it|pt-br|zh (or a b e f h i p z; default: the voice\'s)] [--speed 1] [--format wav] [--threads N] --out FILE [TEXT | --phonemes PHONEMES]';
+const USAGE = 'usage: npm run speak -- [--voice af_heart] [--lang en-us|en-gb|es|fr-fr|hi|it|pt-br|ja|zh (or a b e f h i p j z; default: the voice\'s)] [--speed 1] [--format wav] [--threads N] --out FILE [TEXT | --phonemes PHONEMES]';
 
 async function readStdin(): Promise<string> {
   const parts: Buffer[] = [];

@@ -357,6 +357,13 @@ const OTHER_WORDS: Record<Exclude<Lang, 'en-us' | 'en-gb'>, { conj: Set<string>;
     prep: words('de do da dos das em no na a ao com sem desde para por sobre entre contra durante até após'),
     weak: words('o a os as um uma uns umas de do da dos das no na nos nas ao à em com por para pelo pela meu minha seu sua este esta esse essa muito não se me te lhe é são foi tem e ou que mais'),
   },
+  // Japanese: the normalizer spaces the text into phrases (engine/text/lang/ja/normalize.ts);
+  // a phrase that opens with a conjunction starts a clause.
+  ja: {
+    conj: words('しかし そして それから だから でも けれども ところが それでも また'),
+    prep: words(''),
+    weak: words(''),
+  },
   hi: {
     conj: words('और तथा लेकिन पर परंतु किंतु कि क्योंकि जब जहाँ अगर यदि या तो'),
     prep: words(''),

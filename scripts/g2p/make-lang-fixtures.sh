@@ -20,4 +20,5 @@ for lang in "${langs[@]}"; do
     node dist/engine/text/lang/normalize-lang-cli.js "$lang" < "$src" > "$tmp/norm.txt"
     "$PY" scripts/g2p/misaki_reference_lang.py "$lang" "$src" "$dir/$set.json" "$tmp/norm.txt"
   done
+  if [ "$lang" = ja ]; then "$PY" scripts/g2p/misaki_num2kana_ja.py "$dir/num2kana.json"; fi
 done

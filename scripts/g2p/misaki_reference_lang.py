@@ -4,6 +4,9 @@ Setup (PyPI only; see test/fixtures/g2p/README.md):
   python3 -m venv /tmp/misaki-venv
   /tmp/misaki-venv/bin/pip install 'misaki[ja,zh]==0.9.4' num2words phonemizer-fork espeakng-loader
   (the espeak languages alone need only: misaki==0.9.4 phonemizer-fork espeakng-loader)
+  ja: the `unidic` package misaki[ja] pulls in downloads its dictionary from outside PyPI; without
+  it, `pip install unidic-lite && pip uninstall -y unidic` makes fugashi fall back to unidic-lite
+  (UniDic 2.1.2), which is what test/fixtures/g2p/ja/ was made with (printed below).
 Run through scripts/g2p/make-lang-fixtures.sh, or directly:
   python misaki_reference_lang.py LANG SENTENCES.txt OUT.json [NORMALIZED.txt]
 
@@ -26,6 +29,7 @@ def make_g2p(lang):
     elif lang == 'ja':
         from misaki import ja
         g2p = ja.JAG2P()
+        print('ja dictionary:', g2p.cutlet.tagger.dictionary_info[0]['filename'], file=sys.stderr)
     elif lang == 'zh':
         from misaki import zh
         g2p = zh.ZHG2P()

@@ -81,9 +81,10 @@ describe('wyoming: Home Assistant\'s protocol with the real wyoming client', { t
     assert.deepEqual(voices.get('af_heart')?.languages, ['en-US']);
     assert.deepEqual(voices.get('bf_emma')?.languages, ['en-GB']);
     assert.deepEqual(voices.get('ef_dora')?.languages, ['es-ES']);
-    // Every speakable voice, with the tag of the language its prefix names (no Japanese yet).
-    for (const v of voices.values()) assert.ok(v.languages.length === 1 && /^(en-US|en-GB|es-ES|fr-FR|hi-IN|it-IT|pt-BR|zh-CN)$/.test(v.languages[0]!), `${v.name}: ${v.languages}`);
+    // Every voice, with the tag of the language its prefix names.
+    for (const v of voices.values()) assert.ok(v.languages.length === 1 && /^(en-US|en-GB|es-ES|fr-FR|hi-IN|it-IT|pt-BR|ja-JP|zh-CN)$/.test(v.languages[0]!), `${v.name}: ${v.languages}`);
     assert.deepEqual(voices.get('zf_xiaobei')?.languages, ['zh-CN']);
+    assert.deepEqual(voices.get('jf_alpha')?.languages, ['ja-JP']);
   });
 
   it('synthesize → audio-start, audio-chunk…, audio-stop: 24 kHz 16-bit mono, the same PCM as over HTTP', async () => {

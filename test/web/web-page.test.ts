@@ -97,8 +97,8 @@ if (!chromium && ci) {
       assert.equal(await page.evaluate(`document.querySelector('#mix select').value`), 'af_heart');
       assert.deepEqual(
         await page.evaluate(`[...document.querySelectorAll('#mix optgroup')].map((g) => g.label)`),
-        // The languages spoken, from the voices listed (not ja yet).
-        ['American English', 'British English', 'Spanish', 'French', 'Hindi', 'Italian', 'Brazilian Portuguese', 'Mandarin Chinese'],
+        // The languages spoken, from the voices listed.
+        ['American English', 'British English', 'Spanish', 'French', 'Hindi', 'Italian', 'Japanese', 'Brazilian Portuguese', 'Mandarin Chinese'],
       );
       assert.match(await page.evaluate<string>(`document.getElementById('queue-total').textContent`), /^\d+ waiting$/);
       await sleep(1500); // a few polls more

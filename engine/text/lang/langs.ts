@@ -31,7 +31,7 @@ export function voiceLang(voice: string): AnyLang | undefined {
   return /^[a-z][fm]_/.test(voice) ? LANG_CODE[voice[0]] : undefined;
 }
 
-/** The language a voice speaks when it is one the front end speaks (not ja, zh yet). */
+/** The language a voice speaks when it is one the front end speaks (not zh yet). */
 export function spokenVoiceLang(voice: string): Lang | undefined {
   const l = voiceLang(voice);
   return isLang(l) ? l : undefined;

@@ -52,7 +52,7 @@ export function infoRoutes(app: FastifyInstance, opts: InfoRouteOptions): void {
 
   // Objects by default; `?legacy=true` keeps the plain names of earlier versions. Only voices
   // of the languages spoken are listed (a client offers what it lists); `?all=true` lists every
-  // voice in the directory, ja and zh ones too, each with `speakable`.
+  // voice in the directory, zh ones too, each with `speakable`.
   app.get<{ Querystring: { legacy?: string; all?: string } }>('/v1/audio/voices', async (request) => {
     const yes = (v: unknown) => /^(true|1)$/i.test(String(v ?? ''));
     if (yes(request.query.all)) {
