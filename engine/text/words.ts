@@ -3,8 +3,9 @@
 // (and their digest) are the same with or without it.
 //
 // English: the G2P says which phonemes each word (its tokens, as written) became. The other
-// languages: espeak reads a whole piece, so its space-separated phoneme groups are paired with
-// the piece's whitespace-separated words when the counts agree, else the piece is one "word".
+// languages read a whole piece, so its space-separated phoneme groups are paired with the
+// piece's whitespace-separated words when the counts agree, else the piece is one "word" (ja and
+// zh, written without spaces, always).
 
 /** A word and the [start, end) offsets (UTF-16 units) of its phonemes in a unit's phoneme string. */
 export interface PhonemeWord {
