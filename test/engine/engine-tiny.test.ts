@@ -74,7 +74,6 @@ test('bad requests get a clear error status and code, and nothing runs', async (
   const cases: [object | string, number, string][] = [
     [{ text: 'Hi.', voice: 'af_nobody' }, 400, 'invalid_voice'],
     [{ text: 'Hi.', voice: '../../etc/passwd' }, 400, 'invalid_voice'],
-    [{ text: 'Hi.', voice: 'zf_xiaobei' }, 400, 'invalid_voice'],
     [{ text: '   ', voice: 'af_heart' }, 400, 'invalid_text'],
     [{ text: 'a\0b', voice: 'af_heart' }, 400, 'invalid_text'],
     [{ text: 'Hi.', voice: 'af_heart', speed: 9 }, 400, 'invalid_speed'],
@@ -186,9 +185,8 @@ test('/plan and /infer reject bad requests with the right code', async () => {
   const cases: [string, object | string, number, string][] = [
     ['/plan', { text: '   ' }, 400, 'invalid_text'],
     ['/plan', { text: 'a\0b' }, 400, 'invalid_text'],
-    ['/plan', { text: 'Hi.', lang: 'zh' }, 400, 'invalid_request'],
+    ['/plan', { text: 'Hi.', lang: 'de' }, 400, 'invalid_request'],
     ['/plan', { text: 'Hi.', voice: 'af_nobody' }, 400, 'invalid_voice'],
-    ['/plan', { text: 'Hi.', voice: 'zf_xiaobei' }, 400, 'invalid_voice'],
     ['/plan', '{not json', 400, 'invalid_request'],
     ['/infer', { voice: 'af_nobody', chunks: [{ index: 0, tokens: ok }] }, 400, 'invalid_voice'],
     ['/infer', { voice: 'af_heart', speed: 9, chunks: [{ index: 0, tokens: ok }] }, 400, 'invalid_speed'],

@@ -38,7 +38,6 @@ describe('POST /v1/audio/speech validation', () => {
     ['absolute path voice', { ...base, voice: '/etc/passwd' }, 'voice'],
     ['voice with NUL', { ...base, voice: 'af_heart\u0000' }, 'voice'],
     ['voice not a string', { ...base, voice: ['af_heart'] }, 'voice'],
-    ['zh voice (no front end yet)', { ...base, voice: 'zf_xiaobei' }, 'voice'],
     ['voices of two languages in a mix', { ...base, voice: 'af_heart+zf_xiaobei' }, 'voice'],
     ['bad mix weight', { ...base, voice: 'af_heart(0)+am_adam' }, 'voice'],
     ['unknown format', { ...base, response_format: 'ogg' }, 'response_format'],
