@@ -69,6 +69,14 @@ export interface TrimOptions {
  * the inputs only.
  */
 export function trimEdges(samples: Float32Array, tokens: ArrayLike<number>, speed = 1, opts: TrimOptions = {}): Float32Array {
+  return trimEdgesAt(samples, tokens, speed, opts).samples;
+}
+
+/**
+ * trimEdges(), also saying where the kept samples began in the model's output (`from`), so
+ * word times read off the model's durations match the samples actually sent.
+ */
+export function trimEdgesAt(samples: Float32Array, tokens: ArrayLike<number>, speed = 1, opts: TrimOptions = {}): { samples: Float32Array; from: number } {
   const silent = opts.silentRms ?? SILENT_RMS;
   const scale = 1 / (speed > 0 && Number.isFinite(speed) ? speed : 1);
   const ms = (x: number) => Math.round((x * scale * SAMPLE_RATE) / 1000);
@@ -84,13 +92,13 @@ export function trimEdges(samples: Float32Array, tokens: ArrayLike<number>, spee
   // First and last speech frames (the last frame may be short).
   let first = 0;
   while (first < samples.length && !loud(first)) first += FRAME;
-  if (first >= samples.length) return samples;
+  if (first >= samples.length) return { samples, from: 0 };
   let last = Math.floor((samples.length - 1) / FRAME) * FRAME;
   while (last > first && !loud(last)) last -= FRAME;
   const speechEnd = Math.min(samples.length, last + FRAME);
   const from = Math.max(0, first - lead);
   const to = Math.min(samples.length, speechEnd + trail);
-  if (from === 0 && to === samples.length) return samples;
+  if (from === 0 && to === samples.length) return { samples, from: 0 };
   const out = samples.slice(from, to);
   // Fades over kept silence only: never into the speech frames.
   if (from > 0) {
@@ -101,5 +109,5 @@ export function trimEdges(samples: Float32Array, tokens: ArrayLike<number>, spee
     const n = Math.min(fade, to - speechEnd);
     for (let i = 0; i < n; i++) out[out.length - 1 - i]! *= i / n;
   }
-  return out;
+  return { samples: out, from };
 }

@@ -3,6 +3,7 @@
 // (`tokens`/`audio` in kokoro-onnx's, `input_ids`/`waveform` in others).
 import type { InferenceSession } from 'onnxruntime-node';
 import type { Ort } from './runtime/ort.js';
+import { DURATIONS_OUTPUT } from '../models/durations.js';
 
 export interface SessionOptions {
   modelPath: string;
@@ -18,6 +19,13 @@ export interface KokoroModel {
   readonly device: string;
   /** `tokens` are ids without the two pad tokens; returns float samples in [-1, 1]. */
   run(tokens: ArrayLike<number>, style: Float32Array, speed: number): Promise<Float32Array>;
+  /** Whether the model returns per-token durations (the derived model, models/durations.ts). */
+  readonly hasDurations: boolean;
+  /**
+   * run(), plus the model's per-token durations (both pads included, tokens.length + 2 values,
+   * in units of SAMPLES_PER_DURATION samples) when it has them, else null.
+   */
+  runTimed(tokens: ArrayLike<number>, style: Float32Array, speed: number): Promise<{ audio: Float32Array; durations: Uint16Array | null }>;
   release(): Promise<void>;
 }
 
@@ -63,20 +71,33 @@ export async function loadKokoroModel(ort: Ort, opts: SessionOptions): Promise<K
   const styleName = pick(session.inputNames, ['style', 'ref_s'], 'style');
   const speedName = pick(session.inputNames, ['speed'], 'speed');
   const audioName = pick(session.outputNames, ['audio', 'waveform'], 'audio');
+  const durationsName = session.outputNames.includes(DURATIONS_OUTPUT) ? DURATIONS_OUTPUT : null;
+
+  const runTimed = async (tokens: ArrayLike<number>, style: Float32Array, speed: number) => {
+    const ids = new BigInt64Array(tokens.length + 2); // pad id 0 at both ends
+    for (let i = 0; i < tokens.length; i++) ids[i + 1] = BigInt(tokens[i]!);
+    const out = await session.run({
+      [tokensName]: new ort.Tensor('int64', ids, [1, ids.length]),
+      [styleName]: new ort.Tensor('float32', style, [1, style.length]),
+      [speedName]: new ort.Tensor('float32', new Float32Array([speed]), [1]),
+    });
+    const audio = out[audioName]!.data as Float32Array;
+    let durations: Uint16Array | null = null;
+    if (durationsName) {
+      const d = out[durationsName]!.data as Float32Array;
+      if (d.length !== ids.length) throw new Error(`durations output has ${d.length} values for ${ids.length} tokens`);
+      // Whole numbers already (rounded, clipped to >= 1 inside the model); at most 65535 frames each.
+      durations = Uint16Array.from(d, (x) => Math.min(65535, Math.max(0, Math.round(x))));
+    }
+    return { audio, durations };
+  };
 
   return {
     device,
+    hasDurations: durationsName !== null,
+    runTimed,
     async run(tokens, style, speed) {
-      const ids = new BigInt64Array(tokens.length + 2); // pad id 0 at both ends
-      for (let i = 0; i < tokens.length; i++) ids[i + 1] = BigInt(tokens[i]!);
-      const out = await session.run({
-        [tokensName]: new ort.Tensor('int64', ids, [1, ids.length]),
-        [styleName]: new ort.Tensor('float32', style, [1, style.length]),
-        [speedName]: new ort.Tensor('float32', new Float32Array([speed]), [1]),
-      });
-      const audio = out[audioName]!;
-      const data = audio.data as Float32Array;
-      return data;
+      return (await runTimed(tokens, style, speed)).audio;
     },
     release: () => session.release(),
   };

@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { MODEL_FILE, manifestEntry } from '../models/manifest.js';
 import { Vocab } from './text/vocab.js';
 import { ensureModels } from '../models/fetch.js';
+import { ensureDurationsModel } from '../models/durations.js';
 import { packageRunners } from '../models/runners.js';
 import { SettingsError } from '../settings/reader.js';
 import { loadEngineSettings } from '../settings/tree.js';
@@ -34,10 +35,16 @@ if (!process.send) {
   await ensureModels({ dir: config.modelsDir, cacheDir, mirrorUrls, runners: packageRunners(python), log: (line) => log('info', line) });
 }
 
+// Word timestamps need the model's durations: the derived model (models/durations.ts), whose
+// audio is the model's own, sample for sample. Without it the engine speaks, untimed.
+const timedModel = await ensureDurationsModel({
+  modelPath: resolve(config.modelPath), modelsDir: resolve(config.modelsDir), cacheDir: config.models.cacheDir, log,
+});
+
 const thread = new SynthThread(
   {
     modelsDir: config.modelsDir,
-    modelPath: config.modelPath,
+    modelPath: timedModel ?? config.modelPath,
     threads: config.threads,
     device: config.device,
     upgradeLib: config.upgradeLib,

@@ -1,7 +1,7 @@
 // The engine's HTTP face (protocol/engine-wire.ts): /plan, /infer and /synthesize stream
 // frames, /health and /voices answer from this thread while the inference thread works.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { encodeAudio, encodeChunkStart, encodeEnd, encodeError, encodeHeartbeat, encodePlan, encodePlanned, MAX_INFER_CHUNKS, planDigest, type EngineError, type EngineHealth, type InferRequest, type PhonemePlanRequest, type PhonemizeRequest, type PhonemizeResponse, type PlannedChunk, type PlanRequest, type SynthesizeRequest } from '../protocol/engine-wire.js';
+import { encodeTiming, encodeWords, type ChunkTiming, encodeAudio, encodeChunkStart, encodeEnd, encodeError, encodeHeartbeat, encodePlan, encodePlanned, MAX_INFER_CHUNKS, planDigest, type EngineError, type EngineHealth, type InferRequest, type PhonemePlanRequest, type PhonemizeRequest, type PhonemizeResponse, type PlannedChunk, type PlanRequest, type SynthesizeRequest } from '../protocol/engine-wire.js';
 import { chunkPhonemes, normalizePhonemes, PhonemeError } from './text/phoneme-chunks.js';
 import type { ChunkOptions } from './text/index.js';
 import type { Vocab } from './text/vocab.js';
@@ -46,10 +46,15 @@ export class EngineServer {
   private nextId = 0;
   /** /plan requests in progress (they count towards maxActive with the scheduler's jobs). */
   private plans = 0;
+  /** A chunk's timing from the model, kept beside its samples until its frames are written. */
+  private readonly timings = new WeakMap<Int16Array, ChunkTiming>();
 
   constructor(private readonly opts: EngineServerOptions) {
-    this.scheduler = new ChunkScheduler((job, chunk) =>
-      opts.thread.infer(job.id, chunk.index, chunk.tokens, (job as SpeechJob).voice, (job as SpeechJob).speed));
+    this.scheduler = new ChunkScheduler(async (job, chunk) => {
+      const r = await opts.thread.inferTimed(job.id, chunk.index, chunk.tokens, (job as SpeechJob).voice, (job as SpeechJob).speed);
+      if (r.timing) this.timings.set(r.samples, r.timing);
+      return r.samples;
+    });
     const authorized = engineAuthCheck(opts.token);
     this.http = createServer((req, res) => {
       if (!requireEngineAuth(authorized, req, res)) return;
@@ -136,6 +141,8 @@ export class EngineServer {
       onStart: (chunk, pos) => res.write(encodeChunkStart(chunk, chunks.length, chunks[pos]!.tokens.length)),
       onAudio: (chunk, samples) => {
         samplesSent += samples.length;
+        const timing = this.timings.get(samples);
+        if (timing) res.write(encodeTiming(chunk, timing));
         if (!res.write(encodeAudio(chunk, samples))) {
           job.paused = true;
           res.once('drain', () => {
@@ -195,7 +202,7 @@ export class EngineServer {
     const handle = this.opts.thread.plan(id, checked.text, checked.lang, (c) => {
       planned.push({ index: c.index, tokens: c.tokens });
       inputTokens += c.tokens.length;
-      if (!res.destroyed) res.write(encodePlan(c.index, c.tokens, c.text));
+      if (!res.destroyed) res.write(Buffer.concat([encodeWords(c.index, c.words), encodePlan(c.index, c.tokens, c.text)]));
     });
     // A client that leaves stops the planning at the next chunk.
     res.on('close', () => {
@@ -235,7 +242,7 @@ export class EngineServer {
     let inputTokens = 0;
     for (const c of chunks) {
       inputTokens += c.tokens.length;
-      res.write(encodePlan(c.index, c.tokens, c.phonemes));
+      res.write(Buffer.concat([encodeWords(c.index, c.words), encodePlan(c.index, c.tokens, c.phonemes)]));
     }
     finish(encodePlanned(chunks.length, inputTokens, planDigest(chunks)));
   }

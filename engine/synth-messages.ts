@@ -5,7 +5,7 @@
 // runs one chunk at a time, queued behind whatever the I/O thread sent meanwhile, so planning
 // a long text never holds inference up by more than one chunk.
 import type { VoicePart } from './voices.js';
-import type { EngineError } from '../protocol/engine-wire.js';
+import type { ChunkTiming, EngineError, PlanWord } from '../protocol/engine-wire.js';
 import { type Lang } from '../protocol/constants.js';
 
 export interface WorkerConfig {
@@ -34,7 +34,8 @@ export type FromWorker =
   | { type: 'failed'; message: string }
   | { type: 'log'; level: 'debug' | 'info' | 'warn'; message: string }
   | { type: 'prepared'; seq: number; chunks: number[][] }
-  | { type: 'plan-chunk'; seq: number; index: number; tokens: number[]; text: string; phonemes?: string }
+  | { type: 'plan-chunk'; seq: number; index: number; tokens: number[]; text: string; words: PlanWord[]; phonemes?: string }
   | { type: 'planned'; seq: number; chunks: number; cancelled: boolean }
-  | { type: 'audio'; seq: number; chunk: number; samples: Int16Array }
+  /** `timing`: when the model has the durations output (models/durations.ts). */
+  | { type: 'audio'; seq: number; chunk: number; samples: Int16Array; timing?: ChunkTiming }
   | { type: 'error'; seq: number; error: EngineError };

@@ -1,7 +1,7 @@
 // The I/O thread's handle on the inference thread: starts it and turns its replies into
 // promises, matched by sequence number (a plan's replies interleave with inference's).
 import { Worker } from 'node:worker_threads';
-import type { EngineError } from '../protocol/engine-wire.js';
+import type { ChunkTiming, EngineError, PlanWord } from '../protocol/engine-wire.js';
 import type { FromWorker, ToWorker, WorkerConfig } from './synth-messages.js';
 import type { VoicePart } from './voices.js';
 import { type Lang } from '../protocol/constants.js';
@@ -24,6 +24,7 @@ export interface PlanChunk {
   index: number;
   tokens: number[];
   text: string;
+  words: PlanWord[];
   /** With `whole` plans only: the chunk's phonemes. */
   phonemes?: string;
 }
@@ -61,7 +62,7 @@ export class SynthThread {
             log(msg.level, msg.message);
             break;
           case 'plan-chunk':
-            this.waiters.get(msg.seq)?.onChunk?.({ index: msg.index, tokens: msg.tokens, text: msg.text, phonemes: msg.phonemes });
+            this.waiters.get(msg.seq)?.onChunk?.({ index: msg.index, tokens: msg.tokens, text: msg.text, words: msg.words, phonemes: msg.phonemes });
             break;
           default: {
             const w = this.waiters.get(msg.seq);
@@ -107,10 +108,15 @@ export class SynthThread {
 
   /** `voice`: the parts the I/O thread validated, so the inference thread parses nothing. */
   async infer(id: string, chunk: number, tokens: number[], voice: readonly VoicePart[], speed: number): Promise<Int16Array> {
+    return (await this.inferTimed(id, chunk, tokens, voice, speed)).samples;
+  }
+
+  /** infer(), with the model's timing of the chunk when it has the durations output. */
+  async inferTimed(id: string, chunk: number, tokens: number[], voice: readonly VoicePart[], speed: number): Promise<{ samples: Int16Array; timing?: ChunkTiming }> {
     const r = await this.call({ type: 'infer', seq: ++this.seq, id, chunk, tokens, voice, speed });
     if (r.type === 'error') throw new EngineJobError(r.error);
     if (r.type !== 'audio') throw new Error(`unexpected reply ${r.type}`);
-    return r.samples;
+    return { samples: r.samples, ...(r.timing ? { timing: r.timing } : {}) };
   }
 
   terminate(): Promise<number> {

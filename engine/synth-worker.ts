@@ -3,7 +3,8 @@
 // It does one job at a time, in the order the I/O thread sends them.
 import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
-import { trimEdges } from './edges.js';
+import { trimEdgesAt } from './edges.js';
+import { SAMPLES_PER_DURATION } from '../models/durations.js';
 import { loadKokoroModel, toInt16, type KokoroModel } from './inference.js';
 import type { FromWorker, ToWorker, WorkerConfig } from './synth-messages.js';
 import { loadRuntime } from './runtime/ort.js';
@@ -50,9 +51,13 @@ async function handle(msg: Exclude<ToWorker, { type: 'cancel-plan' | 'plan' }>):
       send({ type: 'prepared', seq: msg.seq, chunks: chunks.map((c) => c.tokens) });
     } else {
       const style = voices.style(msg.voice, msg.tokens.length);
-      // Edge silence trimmed here, for /infer and /synthesize alike (engine/edges.ts).
-      const samples = toInt16(trimEdges(await model.run(msg.tokens, style, msg.speed), msg.tokens, msg.speed));
-      send({ type: 'audio', seq: msg.seq, chunk: msg.chunk, samples }, [samples.buffer as ArrayBuffer]);
+      // Edge silence trimmed here, for /infer and /synthesize alike (engine/edges.ts); the cut
+      // travels with the durations so word times match the samples sent.
+      const out = await model.runTimed(msg.tokens, style, msg.speed);
+      const trimmed = trimEdgesAt(out.audio, msg.tokens, msg.speed);
+      const samples = toInt16(trimmed.samples);
+      const timing = out.durations ? { cut: trimmed.from, samplesPerUnit: SAMPLES_PER_DURATION, durations: out.durations } : undefined;
+      send({ type: 'audio', seq: msg.seq, chunk: msg.chunk, samples, ...(timing ? { timing } : {}) }, [samples.buffer as ArrayBuffer]);
     }
   } catch (err) {
     const code = msg.type === 'prepare' ? 'invalid_text' : 'inference_failed';
@@ -79,7 +84,7 @@ async function planStep(seq: number): Promise<void> {
       return;
     }
     p.chunks++;
-    send({ type: 'plan-chunk', seq, index: r.value.index, tokens: r.value.tokens, text: r.value.text, ...(p.whole ? { phonemes: r.value.phonemes } : {}) });
+    send({ type: 'plan-chunk', seq, index: r.value.index, tokens: r.value.tokens, text: r.value.text, words: r.value.words, ...(p.whole ? { phonemes: r.value.phonemes } : {}) });
   } catch (err) {
     plans.delete(seq);
     send({ type: 'error', seq, error: { code: 'invalid_text', message: (err as Error).message } });

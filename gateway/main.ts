@@ -3,6 +3,7 @@
 // engines, serves the OpenAI speech API, and drains on SIGTERM.
 import { fileURLToPath } from 'node:url';
 import { ensureModels } from '../models/fetch.js';
+import { ensureDurationsModel } from '../models/durations.js';
 import { packageRunners } from '../models/runners.js';
 import { SettingsError } from '../settings/reader.js';
 import { loadGatewaySettings } from '../settings/tree.js';
@@ -21,7 +22,8 @@ import { createMetrics } from './metrics.js';
 import { listVoiceNames } from '../engine/voices.js';
 import { checkVoiceMap } from './http/voice-map.js';
 import { createShutdown, EXIT_CRASH, installCrashHandlers } from './shutdown.js';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { MODEL_FILE } from '../models/manifest.js';
 import { readFileSync } from 'node:fs';
 import { voiceLang } from '../engine/voices.js';
 import { createWyomingServer, type WyomingServer } from './wyoming/server.js';
@@ -47,6 +49,12 @@ async function main(): Promise<void> {
       lastProgress = Date.now();
       logger.info({ progress: p }, 'downloading model files');
     },
+  });
+
+  // Derived once here, before the engines start, so they find it ready (models/durations.ts).
+  await ensureDurationsModel({
+    modelPath: resolve(modelsDir, MODEL_FILE), modelsDir: resolve(modelsDir), cacheDir: settings.models.cacheDir,
+    log: (level, msg) => logger[level](msg),
   });
 
   const ffmpeg = resolveFfmpeg(settings.encoders.ffmpegPath);

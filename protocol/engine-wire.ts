@@ -31,6 +31,14 @@
 //   PLAN       u32 chunk index, u32 token count n, n x u16 token ids, then the chunk's text as
 //              UTF-8 (the rest of the payload; for captions and logs, never for synthesis)
 //   PLANNED    u32 chunk count, u32 input tokens, 32 bytes SHA-256 plan digest (planDigest())
+//   TIMING     u32 chunk index, u32 samples cut from the start of the model's output (the edge
+//              trim: sample 0 of the AUDIO frame is the model's sample `cut`), u32 samples per
+//              duration unit (600), u32 n, n x u16 the model's predicted duration of each token,
+//              both pads included (n = tokens + 2). Sent just before the chunk's AUDIO frame,
+//              by engines whose model has the durations output (models/durations.ts).
+//   WORDS      u32 chunk index, then UTF-8 JSON [[text, first token, end token], ...]: the
+//              words of the chunk and the token ids (pads excluded, end exclusive) each was
+//              read as. Sent just before the chunk's PLAN frame; not part of the plan digest.
 // A stream that stops without its closing frame (END, PLANNED) or ERROR is a failure, never a
 // short success.
 import { createHash } from 'node:crypto';
@@ -44,6 +52,8 @@ export const FrameKind = {
   ERROR: 5,
   PLAN: 6,
   PLANNED: 7,
+  TIMING: 8,
+  WORDS: 9,
 } as const;
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
 
@@ -96,6 +106,24 @@ export interface PlannedChunk {
   index: number;
   /** Token ids, pads excluded; at most MAX_CHUNK_TOKENS. */
   tokens: number[];
+  /** The words the tokens were read from (WORDS frame); captions only, never synthesis. */
+  words?: PlanWord[];
+}
+
+/** One word of a chunk: its text and its token range [start, end) in the chunk's ids. */
+export interface PlanWord {
+  text: string;
+  start: number;
+  end: number;
+}
+
+/** What the model said about a chunk's timing (TIMING frame). */
+export interface ChunkTiming {
+  /** Samples cut from the start of the model's output by the edge trim. */
+  cut: number;
+  samplesPerUnit: number;
+  /** Per token, both pads included. */
+  durations: Uint16Array;
 }
 
 export interface InferRequest {
@@ -136,7 +164,9 @@ export type Frame =
   | { kind: typeof FrameKind.END; chunks: number; samples: number; inputTokens: number }
   | { kind: typeof FrameKind.ERROR; error: EngineError }
   | { kind: typeof FrameKind.PLAN; chunk: number; tokens: number[]; text: string }
-  | { kind: typeof FrameKind.PLANNED; chunks: number; inputTokens: number; digest: string };
+  | { kind: typeof FrameKind.PLANNED; chunks: number; inputTokens: number; digest: string }
+  | { kind: typeof FrameKind.TIMING; chunk: number; timing: ChunkTiming }
+  | { kind: typeof FrameKind.WORDS; chunk: number; words: PlanWord[] };
 
 /** The engine's own view of itself (the gateway's view of a slot is EngineState in gateway/engines). */
 export type EngineHealthState = 'loading' | 'ready' | 'busy';
@@ -234,6 +264,21 @@ export function encodePlanned(chunks: number, inputTokens: number, digest: strin
   return frame(FrameKind.PLANNED, Buffer.concat([u32s(chunks, inputTokens), d]));
 }
 
+export function encodeTiming(chunk: number, t: ChunkTiming): Buffer {
+  const p = Buffer.allocUnsafe(16 + t.durations.length * 2);
+  p.writeUInt32LE(chunk, 0);
+  p.writeUInt32LE(t.cut, 4);
+  p.writeUInt32LE(t.samplesPerUnit, 8);
+  p.writeUInt32LE(t.durations.length, 12);
+  t.durations.forEach((d, i) => p.writeUInt16LE(d, 16 + i * 2));
+  return frame(FrameKind.TIMING, p);
+}
+
+export function encodeWords(chunk: number, words: readonly PlanWord[]): Buffer {
+  const json = JSON.stringify(words.map((w) => [w.text, w.start, w.end]));
+  return frame(FrameKind.WORDS, Buffer.concat([u32s(chunk), Buffer.from(json, 'utf8')]));
+}
+
 /**
  * The identity of a plan: SHA-256 over every chunk's index, token count and token ids, in
  * order. Two engines that would splice a file differently can never agree on it.
@@ -313,6 +358,22 @@ function decodePayload(kind: number, p: Buffer): Frame {
     case FrameKind.PLANNED:
       if (p.length !== 40) throw new Error('planned frame length mismatch');
       return { kind, chunks: p.readUInt32LE(0), inputTokens: p.readUInt32LE(4), digest: p.subarray(8, 40).toString('hex') };
+    case FrameKind.TIMING: {
+      const n = p.readUInt32LE(12);
+      if (p.length !== 16 + n * 2) throw new Error('timing frame length mismatch');
+      const durations = new Uint16Array(n);
+      for (let i = 0; i < n; i++) durations[i] = p.readUInt16LE(16 + i * 2);
+      return { kind, chunk: p.readUInt32LE(0), timing: { cut: p.readUInt32LE(4), samplesPerUnit: p.readUInt32LE(8), durations } };
+    }
+    case FrameKind.WORDS: {
+      const raw = JSON.parse(p.subarray(4).toString('utf8')) as unknown;
+      if (!Array.isArray(raw)) throw new Error('words frame is not a list');
+      const words = raw.map((w): PlanWord => {
+        if (!Array.isArray(w) || typeof w[0] !== 'string' || !Number.isInteger(w[1]) || !Number.isInteger(w[2])) throw new Error('bad word in words frame');
+        return { text: w[0], start: w[1] as number, end: w[2] as number };
+      });
+      return { kind, chunk: p.readUInt32LE(0), words };
+    }
     default:
       throw new Error(`unknown frame kind ${kind}`);
   }

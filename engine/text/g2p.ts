@@ -90,6 +90,9 @@ function fixTags(tokens: Tok[]): void {
   });
 }
 
+/** A word and the [start, end) offsets of its phonemes in phonemizeWords()'s string. */
+export interface G2PWord { text: string; start: number; end: number }
+
 export class G2P {
   private readonly heteronyms: Set<string>;
   constructor(readonly lexicon: Lexicon) {
@@ -136,8 +139,17 @@ export class G2P {
   }
 
   async phonemize(text: string): Promise<string> {
+    return (await this.phonemizeWords(text)).phonemes;
+  }
+
+  /**
+   * phonemize(), also saying which phonemes each word (a whitespace-free group of tokens, its
+   * text as written) became: [start, end) offsets into `phonemes`. Punctuation tokens are words
+   * of their own here; the caller decides what to attach them to.
+   */
+  async phonemizeWords(text: string): Promise<{ phonemes: string; words: G2PWord[] }> {
     const raw = pretokenize(text.trimStart(), (w) => this.lexicon.golds.has(w));
-    if (!raw.length) return '';
+    if (!raw.length) return { phonemes: '', words: [] };
     const tagAt = this.needsTagger(raw) ? tagSentence(text.trimStart()) : null;
     const tokens: Tok[] = raw.map((r) => ({
       text: r.text, ws: r.ws, phonemes: null, isHead: true, currency: null, alias: null, prespace: false,
@@ -157,6 +169,7 @@ export class G2P {
       ctx = await this.resolveGroup(w, ctx);
     }
     let out = '';
+    const spans: G2PWord[] = [];
     for (const w of words) {
       const tks = Array.isArray(w) ? w : [w];
       let ps = '';
@@ -164,9 +177,15 @@ export class G2P {
         if (tk.prespace && ps && !/\s$/.test(ps) && tk.phonemes) ps += ' ';
         ps += tk.phonemes ?? '';
       }
+      spans.push({ text: mergeText(tks), start: out.length, end: out.length + ps.length });
       out += ps + tks[tks.length - 1].ws;
     }
-    return out.replaceAll('ɾ', 'T').replaceAll('ʔ', 't').trim();
+    // The replacements keep the length (one UTF-16 unit for another); trim shifts the offsets.
+    const replaced = out.replaceAll('ɾ', 'T').replaceAll('ʔ', 't');
+    const phonemes = replaced.trim();
+    const lead = replaced.length - replaced.trimStart().length;
+    const clamp = (x: number) => Math.min(phonemes.length, Math.max(0, x - lead));
+    return { phonemes, words: spans.map((w) => ({ text: w.text, start: clamp(w.start), end: clamp(w.end) })) };
   }
 
   /** Splits tokens into sub-tokens and groups those not separated by whitespace. */

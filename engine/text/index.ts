@@ -7,8 +7,13 @@ import { splitClauses, splitSentences } from './sentences.js';
 import { Vocab, type Log } from './vocab.js';
 import { hasLangFrontEnd, normalizeFor, phonemizeLang, splitSentencesLang, splitWords } from './lang/front-end.js';
 import { MAX_CHUNK_TOKENS, type Lang } from '../../protocol/constants.js';
+import { chunkWords, pairWords, type ChunkWord, type PhonemeWord } from './words.js';
 
-export interface PreparedChunk { index: number; text: string; phonemes: string; tokens: number[] }
+export interface PreparedChunk {
+  index: number; text: string; phonemes: string; tokens: number[];
+  /** The words of the chunk and the token range [start, end) each was read as (words.ts). */
+  words: ChunkWord[];
+}
 export interface ChunkOptions {
   maxTokens?: number;
   firstChunkTokens?: number;
@@ -32,7 +37,8 @@ export type { Lang };
 import { CHUNK_GROWTH, DEFAULT_FIRST_CHUNK_TOKENS, DEFAULT_TARGET_TOKENS } from './chunk-sizes.js';
 export { CHUNK_GROWTH, DEFAULT_FIRST_CHUNK_TOKENS, DEFAULT_TARGET_TOKENS };
 
-interface Unit { text: string; phonemes: string; tokens: number[] }
+/** `words`: offsets into `phonemes` (UTF-16 units). */
+interface Unit { text: string; phonemes: string; tokens: number[]; words: PhonemeWord[] }
 
 const PUNCT_ONLY = /^[\s;:,.!?¡¿—…"“”«»()]*$/;
 
@@ -52,10 +58,19 @@ class FrontEnd implements TextFrontEnd {
     return g;
   }
 
-  /** Phonemes of one piece of text, filtered to the vocabulary. */
-  private async piece(text: string, lang: Lang): Promise<string> {
-    const ps = isEnglish(lang) ? await this.engine(lang).phonemize(text) : await phonemizeLang(text, lang);
-    return this.vocab.filter(ps, this.log);
+  /** Phonemes of one piece of text, filtered to the vocabulary, and which phonemes each word became. */
+  private async piece(text: string, lang: Lang): Promise<{ phonemes: string; words: PhonemeWord[] }> {
+    if (isEnglish(lang)) {
+      const r = await this.engine(lang).phonemizeWords(text);
+      const phonemes = this.vocab.filter(r.phonemes, this.log);
+      const { kept, map } = this.vocab.filterMapped(r.phonemes);
+      // filterMapped is filter without the log; should they ever differ, the words are dropped
+      // rather than pointing at the wrong phonemes (the tokens never depend on them).
+      if (kept !== phonemes) return { phonemes, words: [{ text, start: 0, end: phonemes.length }] };
+      return { phonemes, words: r.words.map((w) => ({ text: w.text, start: map[w.start]!, end: map[w.end]! })) };
+    }
+    const phonemes = this.vocab.filter(await phonemizeLang(text, lang), this.log);
+    return { phonemes, words: pairWords(text, phonemes) };
   }
 
   /** Fails for a language with no front end, before anything is read. */
@@ -78,9 +93,9 @@ class FrontEnd implements TextFrontEnd {
   }
 
   private async unit(text: string, lang: Lang): Promise<Unit | null> {
-    const phonemes = await this.piece(text, lang);
+    const { phonemes, words } = await this.piece(text, lang);
     if (PUNCT_ONLY.test(phonemes)) return null;
-    return { text, phonemes, tokens: this.vocab.encode(phonemes) };
+    return { text, phonemes, tokens: this.vocab.encode(phonemes), words };
   }
 
   /** Units no longer than `limit` tokens: whole sentence, else clauses, else runs of words. */
@@ -129,7 +144,7 @@ class FrontEnd implements TextFrontEnd {
     const chars = [...u.phonemes];
     for (let i = 0; i < chars.length; i += limit) {
       const phonemes = chars.slice(i, i + limit).join('').trim();
-      if (phonemes && !PUNCT_ONLY.test(phonemes)) out.push({ text: u.text, phonemes, tokens: this.vocab.encode(phonemes) });
+      if (phonemes && !PUNCT_ONLY.test(phonemes)) out.push({ text: u.text, phonemes, tokens: this.vocab.encode(phonemes), words: [{ text: u.text, start: 0, end: phonemes.length }] });
     }
     return out;
   }
@@ -161,7 +176,7 @@ class FrontEnd implements TextFrontEnd {
     const flush = (): PreparedChunk | null => {
       if (!cur.length) return null;
       const phonemes = cur.map((u) => u.phonemes).join(' ');
-      const c = { index: index++, text: cur.map((u) => u.text).join(' '), phonemes, tokens: this.vocab.encode(phonemes) };
+      const c = { index: index++, text: cur.map((u) => u.text).join(' '), phonemes, tokens: this.vocab.encode(phonemes), words: chunkWords(cur, phonemes) };
       cur = [];
       curTokens = 0;
       return c;

@@ -3,6 +3,7 @@
 // model's vocabulary and cut into chunks with the same sizes as text (chunk 0 at most the
 // first-chunk cap, then growing towards the target, never over 510 tokens), at sentence ends,
 // else clause punctuation, else between words. No G2P runs, so this is cheap and language-free.
+import { chunkWords, pairWords } from './words.js';
 import { MAX_CHUNK_TOKENS } from '../../protocol/constants.js';
 import { CHUNK_GROWTH, DEFAULT_FIRST_CHUNK_TOKENS, DEFAULT_TARGET_TOKENS } from './chunk-sizes.js';
 import type { ChunkOptions, PreparedChunk } from './index.js';
@@ -120,7 +121,8 @@ export function chunkPhonemes(phonemes: string, vocab: Vocab, opts: ChunkOptions
   const flush = () => {
     if (!cur.length) return;
     const ps = cur.join(' ');
-    out.push({ index: out.length, text: ps, phonemes: ps, tokens: vocab.encode(ps) });
+    // Word timestamps label each space-separated group of phonemes with itself (there is no text).
+    out.push({ index: out.length, text: ps, phonemes: ps, tokens: vocab.encode(ps), words: chunkWords([{ phonemes: ps, words: pairWords(ps, ps) }], ps) });
     cur = [];
     curSize = 0;
   };

@@ -32,6 +32,30 @@ export class Vocab {
     return kept.replace(/ {2,}/g, ' ').trim();
   }
 
+  /**
+   * filter() (without logging), plus where each input offset landed in the output: `map[i]` is
+   * the output offset of input offset i (UTF-16 units; `map[input.length]` is the output length),
+   * so spans of the input can be carried into the kept string.
+   */
+  filterMapped(phonemes: string): { kept: string; map: Int32Array } {
+    const map = new Int32Array(phonemes.length + 1);
+    let kept = '';
+    let i = 0;
+    for (const c of phonemes) {
+      for (let k = 0; k < c.length; k++) map[i + k] = kept.length;
+      // A space is kept only after something kept and not after another space (filter's
+      // collapse and leading trim); the trailing one is cut below.
+      if (/\s/.test(c) || c === ' ') {
+        if (kept.length && !kept.endsWith(' ')) kept += ' ';
+      } else if (this.ids.has(c)) kept += c;
+      i += c.length;
+    }
+    if (kept.endsWith(' ')) kept = kept.slice(0, -1);
+    map[phonemes.length] = kept.length;
+    for (let j = 0; j <= phonemes.length; j++) if (map[j]! > kept.length) map[j] = kept.length;
+    return { kept, map };
+  }
+
   /** Token ids for an already filtered phoneme string (no 0 pads). */
   encode(phonemes: string): number[] {
     const out: number[] = [];

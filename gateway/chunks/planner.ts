@@ -8,7 +8,7 @@
 // The lease is a chunk slot (the scheduler's planLender): it is given back after PLAN_HOLD_CHUNKS
 // chunks even though the plan goes on, so a book-length plan does not keep its engine from
 // lookahead for seconds (its later steps then take turns with inference on that engine).
-import { FrameKind, planDigest, type PlannedChunk } from '../../protocol/engine-wire.js';
+import { FrameKind, planDigest, type PlannedChunk, type PlanWord } from '../../protocol/engine-wire.js';
 import type { SupervisionConfig } from '../engines/config.js';
 import { EngineFailure } from '../engines/engine-client.js';
 import type { Lease } from '../engines/supervisor.js';
@@ -66,23 +66,27 @@ export async function* planRequest(deps: PlannerDeps, job: SpeechJob, signal: Ab
     last = lease.id;
     const startedWith = got.length;
     let i = 0;
+    let words: PlanWord[] | undefined; // the WORDS frame that precedes each PLAN frame
     try {
       const body = job.phonemes !== undefined ? { phonemes: job.phonemes, voice: job.voice } : { text: job.text, lang: job.lang, voice: job.voice };
       for await (const frame of lease.client.plan(body, {
         signal, stallMs: deps.config.stallTimeoutMs, chunkTimeoutMs: deps.config.chunkTimeoutMs,
       })) {
-        if (frame.kind === FrameKind.PLAN) {
+        if (frame.kind === FrameKind.WORDS) {
+          words = frame.chunk === i ? frame.words : undefined;
+        } else if (frame.kind === FrameKind.PLAN) {
           if (frame.chunk !== i) throw new EngineFailure('protocol', `expected plan chunk ${i}, got ${frame.chunk}`);
           if (i < got.length) {
             if (!sameTokens(got[i]!.tokens, frame.tokens)) throw mismatch(job, lease.id, `chunk ${i} differs`);
           } else {
-            const c = { index: i, tokens: frame.tokens };
+            const c: PlannedChunk = { index: i, tokens: frame.tokens, ...(words ? { words } : {}) };
             got.push(c);
             lease.planned?.();
             yield c;
           }
           i++;
           if (i === PLAN_HOLD_CHUNKS) lease.release();
+          words = undefined;
         } else if (frame.kind === FrameKind.PLANNED) {
           if (i < got.length) throw mismatch(job, lease.id, `the re-plan has ${i} chunks, ${got.length} were already used`);
           if (frame.chunks !== i) throw new EngineFailure('protocol', `planned ${frame.chunks} chunks but sent ${i}`);

@@ -30,7 +30,8 @@
 // A request that leaves drops out of its items' waiters; an item nobody waits for any more is
 // dropped from the queue, or its /infer call aborted if running: one request's abort never
 // cancels a synthesis another request shares.
-import { FrameKind, type PlannedChunk } from '../../protocol/engine-wire.js';
+import { attachTiming } from '../captions/timing.js';
+import { FrameKind, type ChunkTiming, type PlannedChunk } from '../../protocol/engine-wire.js';
 import type { SupervisionConfig } from '../engines/config.js';
 import { EngineFailure } from '../engines/engine-client.js';
 import type { ChunkLender, Lease } from '../engines/supervisor.js';
@@ -330,6 +331,7 @@ export class ChunkScheduler {
     void (async () => {
       try {
         let samples: Int16Array | undefined;
+        let timing: ChunkTiming | undefined;
         for await (const frame of lease.client.infer(
           { requestId: item.requestId, voice: item.voice, speed: item.speed, chunks: [item.chunk] },
           { signal: run.signal, stallMs: config.stallTimeoutMs, chunkTimeoutMs: config.chunkTimeoutMs },
@@ -337,6 +339,9 @@ export class ChunkScheduler {
           if (frame.kind === FrameKind.AUDIO) {
             if (frame.chunk !== item.chunk.index || samples) throw new EngineFailure('protocol', `unexpected audio for chunk ${frame.chunk}`);
             samples = frame.samples;
+            if (timing) attachTiming(samples, timing); // word timestamps (gateway/captions)
+          } else if (frame.kind === FrameKind.TIMING && frame.chunk === item.chunk.index) {
+            timing = frame.timing;
           } else if (frame.kind === FrameKind.END) {
             if (!samples) throw new EngineFailure('protocol', 'end before the chunk\'s audio');
             if (frame.samples !== samples.length) throw new EngineFailure('protocol', `end says ${frame.samples} samples, got ${samples.length}`);

@@ -17,6 +17,19 @@ import { canonicalVoice, chunkKey, planKey, type ChunkCache } from './cache.js';
 import type { ChunkLog } from './faults.js';
 import { planRequest, type PlanSummary } from './planner.js';
 import { ChunkScheduler } from './scheduler.js';
+import { SpeechError } from '../speech/errors.js';
+import { timingOf, wordTimes, type TimedWord } from '../captions/timing.js';
+
+/** A delivered chunk's words, timed (gateway/captions/timing.ts); throws when the engine gave no timing. */
+function timedWords(c: PlannedChunk, samples: Int16Array): TimedWord[] {
+  const timing = timingOf(samples);
+  const words = timing && c.words ? wordTimes(c.words, c.tokens.length, timing, samples.length) : null;
+  if (!words) {
+    throw new SpeechError('timestamps_unavailable', 'Word timestamps are unavailable: the engines run a model without the durations output '
+      + '(only the verified kokoro-v1.0.int8.onnx has one; see README "Word timestamps").');
+  }
+  return words;
+}
 
 export interface ChunkSourceOptions {
   engines: ChunkLender;
@@ -120,7 +133,8 @@ export class ChunkSource implements SpeechSource {
         const p = (async () => {
           if (key) {
             const hit = await cache!.get(key);
-            if (hit) return hit;
+            // A hit without timing (from the disk tier) is synthesized again when words are wanted.
+            if (hit && (!job.timestamps || timingOf(hit))) return hit;
           }
           return work.submit(c, key, model);
         })();
@@ -169,7 +183,8 @@ export class ChunkSource implements SpeechSource {
           slots[delivered] = undefined;
           const chunk = delivered++;
           samples += s.length;
-          yield { type: 'audio', chunk, samples: s };
+          if (job.timestamps) yield { type: 'audio', chunk, samples: s, words: timedWords(chunks[chunk]!, s) };
+          else yield { type: 'audio', chunk, samples: s };
         } else if (summary && delivered >= chunks.length) {
           yield { type: 'end', chunks: summary.chunks, samples, inputTokens: summary.inputTokens };
           return;

@@ -40,6 +40,7 @@ export const SPEECH_ERROR_STATUS: Readonly<Record<SpeechErrorKind, { status: num
   engine_refused: { status: 500, type: 'server_error', code: null, message: 'The engine refused the request.' },
   encoder_failed: { status: 500, type: 'server_error', code: 'encoder_failed', message: 'Audio encoding failed.' },
   too_long: { status: 413, type: 'invalid_request_error', code: 'audio_too_long', message: null },
+  timestamps_unavailable: { status: 501, type: 'server_error', code: 'timestamps_unavailable', message: null },
   cut_short: { status: 500, type: 'server_error', code: 'synthesis_incomplete', message: 'Speech synthesis ended early.' },
   // Never sent (the client is gone); 499 is what the access log records.
   client_gone: { status: 499, type: 'invalid_request_error', code: 'client_closed_request', message: null },

@@ -16,6 +16,7 @@ import { infoRoutes, LISTING_PATHS } from './routes/info.js';
 import { probeRoutes } from './routes/probes.js';
 import { SPEECH_PATH, speechRoutes } from './routes/speech.js';
 import { webRoutes } from './routes/web.js';
+import { captionRoutes } from './routes/captions.js';
 import { devRoutes, GENERATE_FROM_PHONEMES_PATH, type DevRouteOptions } from './routes/dev.js';
 import { DownloadLinks } from './download-links.js';
 import { downloadRoutes } from './routes/download.js';
@@ -115,6 +116,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     downloads,
   };
   speechRoutes(app, speech);
+  captionRoutes(app, speech);
   if (deps.dev) devRoutes(app, { ...deps.dev, speech });
   return app;
 }

@@ -9,6 +9,7 @@ export type SpeechErrorKind =
   | 'encoder_failed'
   | 'cut_short' // the source ended without its end event
   | 'too_long' // the audio would be (or became) longer than MAX_AUDIO_SECONDS
+  | 'timestamps_unavailable' // word timestamps asked for, and the engines' model gives no durations
   | 'client_gone';
 
 export class SpeechError extends Error {

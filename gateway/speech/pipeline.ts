@@ -13,6 +13,7 @@ import { DEFAULT_SPILL_MEMORY_BYTES, EncoderSession, newStats, type AudioSink, t
 import type { SpillConfig } from './spill-file.js';
 import { ClientGoneError, SpeechError } from './errors.js';
 import type { Admission, Release, SpeechJob, SpeechSource } from './types.js';
+import type { TimedWord } from '../captions/timing.js';
 import { type AudioFormat, type EncoderFactory } from '../../audio/encode/types.js';
 import { processTempDir } from '../../audio/encode/factory.js';
 import { SAMPLE_RATE } from '../../protocol/constants.js';
@@ -47,6 +48,11 @@ export interface PipelineRequest {
   /** Called once, just before the first byte goes to the sink. */
   onFirstByte?: () => void;
   stats?: PipelineStats;
+  /**
+   * Word timestamps (job.timestamps): a chunk's words, with the samples delivered before it,
+   * called just before the chunk goes to the encoder.
+   */
+  onWords?: (words: readonly TimedWord[], offsetSamples: number) => void;
 }
 
 /** Runs the request; resolves with the whole file when not streaming (the caller disposes of it), else with undefined. */
@@ -76,10 +82,13 @@ export async function runSpeechPipeline(deps: PipelineDeps, req: PipelineRequest
     events = source;
     await session.start();
     let ended = false;
+    let offset = 0; // samples delivered so far: the time line of word timestamps
     while (!ended) {
       const r = await abortable(source.next(), signal);
       if (r.done) break;
       const ev = r.value;
+      if (ev.type === 'audio' && ev.words) req.onWords?.(ev.words, offset);
+      if (ev.type === 'audio') offset += ev.samples.length;
       if (ev.type === 'audio' && ev.samples.length > 0) {
         stats.samples += ev.samples.length;
         if (stats.samples > maxSamples) throw audioTooLong(stats.samples / SAMPLE_RATE, maxSeconds!, false);

@@ -2,6 +2,7 @@
 // yields (events), and admission's slots. Engine wire types live in protocol/engine-wire.ts.
 import type { AudioFormat } from '../../audio/encode/types.js';
 import type { Lang } from '../../protocol/constants.js';
+import type { TimedWord } from '../captions/timing.js';
 
 
 /** What the front asks the engine pool for, after validation and voice mapping. */
@@ -14,6 +15,8 @@ export interface SpeechJob {
   lang?: Lang;
   /** Gain on the samples, applied by the gateway before the encoder (default 1). */
   volume?: number;
+  /** Word timestamps wanted: each audio event carries its chunk's words (gateway/captions). */
+  timestamps?: boolean;
   /**
    * Kokoro phonemes to speak instead of `text` (/dev/generate_from_phonemes): the plan is made
    * from them (PhonemePlanRequest), no G2P. `text` then holds the same string, for logs.
@@ -23,7 +26,7 @@ export interface SpeechJob {
 
 export type SpeechEvent =
   /** One whole chunk of s16le mono 24 kHz audio, in order, each exactly once. */
-  | { type: 'audio'; chunk: number; samples: Int16Array }
+  | { type: 'audio'; chunk: number; samples: Int16Array; words?: TimedWord[] }
   | { type: 'end'; chunks: number; samples: number; inputTokens: number };
 
 /**

@@ -8,7 +8,8 @@
 // an `error` event, then the end of the stream).
 import { PassThrough } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ApiError } from '../api-error.js';
+import { ApiError, badRequest } from '../api-error.js';
+import { toTimestamps, type TimedWord } from '../../captions/timing.js';
 import { logSpeech, type SpeechOutcome } from '../../log.js';
 import type { GatewayMetrics } from '../../metrics.js';
 import { contentTypeFor as audioContentType } from '../../../audio/encode/content-type.js';
@@ -16,6 +17,7 @@ import { newStats, runSpeechPipeline, spillConfigOf, type AudioSink, type Pipeli
 import { DeliveryBuffer } from '../../speech/delivery-buffer.js';
 import { SseEvents } from '../sse-events.js';
 import { watchClientStall } from '../client-stall.js';
+import { deliver } from '../deliver.js';
 import { ClientGoneError, SpeechError } from '../../speech/errors.js';
 import { parseSpeechRequest, type SpeechLimits, type SpeechRequest } from '../speech-request.js';
 import { toApiError } from '../error-handling.js';
@@ -49,30 +51,15 @@ export function usageFor(stats: PipelineStats) {
 
 export const SPEECH_PATH = '/v1/audio/speech';
 
-/** Moves the delivery buffer into the response stream at the client's pace; a cut ends in destroy. */
-async function deliver(buffer: DeliveryBuffer, out: PassThrough): Promise<void> {
-  try {
-    for (;;) {
-      const b = await buffer.take();
-      if (b === null) break;
-      if (out.destroyed) return;
-      if (!out.write(b)) {
-        await new Promise<void>((resolve) => {
-          const done = () => {
-            out.off('drain', done);
-            out.off('close', done);
-            resolve();
-          };
-          out.on('drain', done);
-          out.on('close', done);
-        });
-      }
-    }
-    out.end();
-  } catch (e) {
-    out.destroy(e as Error);
-  }
+/** `timestamps` (our extension): true asks for `speech.audio.timing` events, so only with SSE. */
+function sseTimestamps(body: unknown, sse: boolean): boolean | ApiError {
+  const v = (body as { timestamps?: unknown }).timestamps;
+  if (v === undefined || v === null || v === false) return false;
+  if (v !== true) return badRequest("'timestamps' must be a boolean.", 'timestamps', 'invalid_type');
+  if (!sse) return badRequest("'timestamps': true needs 'stream_format': 'sse' (or use /dev/captioned_speech).", 'timestamps');
+  return true;
 }
+
 
 /** A speech route: its path and its body reader (/dev/generate_from_phonemes has its own). */
 export interface SpeechRoute {
@@ -174,7 +161,10 @@ export function speechRoutes(app: FastifyInstance, opts: SpeechRouteOptions, rou
     });
     // The client may already be gone (it sent its body and hung up).
     if (reply.raw.destroyed || request.raw.socket?.destroyed) gone.abort();
-    const job = { requestId: request.id, text: r.input, voice: r.voice, speed: r.speed, lang: r.lang, volume: r.volume, ...(r.phonemes !== undefined ? { phonemes: r.phonemes } : {}) };
+    // Word timing events in SSE (our extension, `timestamps: true`): gateway/captions.
+    const timing = sseTimestamps(request.body, r.sse);
+    if (timing instanceof ApiError) return fail(timing);
+    const job = { requestId: request.id, text: r.input, voice: r.voice, speed: r.speed, lang: r.lang, volume: r.volume, timestamps: timing, ...(r.phonemes !== undefined ? { phonemes: r.phonemes } : {}) };
 
     let stalled = false;
     const onStall = () => {
@@ -210,7 +200,10 @@ export function speechRoutes(app: FastifyInstance, opts: SpeechRouteOptions, rou
     const sink: AudioSink = sse ? { write: (b: Buffer) => sse.audio(b), once: (ev, fn) => buffer.once(ev, fn) } : buffer;
     let firstByte!: () => void;
     const first = new Promise<'first'>((resolve) => (firstByte = () => resolve('first')));
-    const run = download!.track(runSpeechPipeline(pipeline, { job, format: r.format, streaming: true, signal: gone.signal, sink, onFirstByte: firstByte, stats }));
+    const onWords = timing ? (words: readonly TimedWord[], offset: number) => {
+      sse?.send({ type: 'speech.audio.timing', words: toTimestamps(words, offset, SAMPLE_RATE) });
+    } : undefined;
+    const run = download!.track(runSpeechPipeline(pipeline, { job, format: r.format, streaming: true, signal: gone.signal, sink, onFirstByte: firstByte, stats, onWords }));
     run.catch(() => {});
     try {
       await Promise.race([first, run]);
