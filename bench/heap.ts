@@ -15,7 +15,7 @@
 //
 //   npm run bench:heap -- [--requests N per round (2000)] [--rounds R (2)] [--warmup W (400)]
 //     [--concurrency C (12)] [--engines E (2)] [--every K (500)] [--cache-mb MB (0)] [--seed S]
-//     [--keep DIR (keep the snapshots)] [--json FILE]
+//     [--keep DIR (keep the snapshots)] [--no-snapshots (RSS and heap figures only)] [--json FILE]
 import { mkdtempSync, readdirSync, rmSync, statSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -158,6 +158,8 @@ async function main(): Promise<void> {
   const cacheMb = flags.str('--cache-mb') ?? '0';
   const seed = Math.round(flags.num('--seed', 7));
   const keep = flags.str('--keep');
+  // RSS alone over a long run: a snapshot needs memory of its own, which RSS then keeps.
+  const noSnapshots = flags.has('--no-snapshots');
 
   console.log(`bench:heap — ${warmup} warm-up requests, then ${rounds} round(s) of ${perRound}, ${concurrency} clients, ` +
     `${engineCount} fake engines, CACHE_MB=${cacheMb}, seed ${seed}`);
@@ -170,6 +172,8 @@ async function main(): Promise<void> {
   const samples: Sample[] = [];
   const snaps: HeapSnapshot[] = [];
   const outcomes = new Map<string, number>();
+  /** At the end of the warm-up and of each round, settled, before any snapshot. */
+  const roundEnds: Sample[] = [];
   try {
     for (let k = 0; k < engineCount; k++) engines.push(await startFakeEngine({ chunkMs: 4, samplesPerToken: 600, faultEvery: 97 }));
     gw = await startGateway({
@@ -217,6 +221,11 @@ async function main(): Promise<void> {
       // Let aborted work, encoder pools and keep-alive sockets settle, as between requests.
       await sleep(3000);
       const s = await sample(gw!, done, t0);
+      roundEnds.push(s);
+      if (noSnapshots) {
+        console.log(`after ${label}: ${done} requests, rss ${fmt(s.rssMb, 1)} MB, heap used ${fmt(s.heapUsedMb, 1)} MB, handles ${s.handles}`);
+        return;
+      }
       const file = await snapshot(gw!, dir);
       const snap = readHeapSnapshot(file);
       snaps.push(snap);
@@ -266,19 +275,21 @@ async function main(): Promise<void> {
     }
 
     const perRoundGrowth = diffs.map((d) => Math.round(d.total / 1024));
-    const after = samples.filter((s) => s.requests > warmup);
-    const slopeKbPerK = after.length >= 2
-      ? Math.round(((after.at(-1)!.heapUsedMb - after[0]!.heapUsedMb) * 1024) / ((after.at(-1)!.requests - after[0]!.requests) / 1000))
-      : NaN;
-    console.log(`\nlive heap growth per round (snapshot to snapshot, after full GC): ${perRoundGrowth.map((k) => `${k} KB`).join(', ')} ` +
-      `(${perRound} requests per round)`);
+    const rssPerRound = roundEnds.slice(1).map((s, k) => Math.round((s.rssMb - roundEnds[k]!.rssMb) * 10) / 10);
+    if (perRoundGrowth.length > 0) {
+      console.log(`\nlive heap growth per round (snapshot to snapshot, after full GC): ${perRoundGrowth.map((k) => `${k} KB`).join(', ')} ` +
+        `(${perRound} requests per round)`);
+    }
+    console.log(`RSS at the end of the warm-up and of each round: ${roundEnds.map((s) => `${fmt(s.rssMb, 1)}`).join(' → ')} MB ` +
+      `(per round: ${rssPerRound.map((d) => `${d >= 0 ? '+' : ''}${d}`).join(', ')} MB${noSnapshots ? '' : '; each snapshot itself costs RSS: use --no-snapshots for RSS figures'})`);
     finish('heap', flags, {
       warmup, perRound, rounds, concurrency, engines: engineCount, cacheMb: Number(cacheMb), seed,
       outcomes: Object.fromEntries(outcomes),
       samples,
       snapshots: snaps.map((s) => ({ objects: s.nodeCount, liveBytes: s.totalBytes })),
       liveHeapGrowthKbPerRound: perRoundGrowth,
-      heapUsedSlopeKbPer1000Requests: slopeKbPerK,
+      roundEnds,
+      rssGrowthMbPerRound: rssPerRound,
       topGrowth: diffs.map((d) => ({ from: d.from, to: d.to, rows: d.rows.slice(0, 15) })),
     });
   } finally {
