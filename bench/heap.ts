@@ -15,7 +15,7 @@
 //
 //   npm run bench:heap -- [--requests N per round (2000)] [--rounds R (2)] [--warmup W (400)]
 //     [--concurrency C (12)] [--engines E (2)] [--every K (500)] [--cache-mb MB (0)] [--seed S]
-//     [--keep DIR (keep the snapshots)] [--no-snapshots (RSS and heap figures only)] [--json FILE]
+//     [--samples-per-token N (600)] [--keep DIR (keep the snapshots)] [--no-snapshots (RSS and heap figures only)] [--json FILE]
 import { mkdtempSync, readdirSync, rmSync, statSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -160,9 +160,11 @@ async function main(): Promise<void> {
   const keep = flags.str('--keep');
   // RSS alone over a long run: a snapshot needs memory of its own, which RSS then keeps.
   const noSnapshots = flags.has('--no-snapshots');
+  // 600: the tiny model's rate; Kokoro speaks ~1500-2500 samples per token (chunks of 100-500 KB).
+  const samplesPerToken = Math.round(flags.num('--samples-per-token', 600));
 
   console.log(`bench:heap — ${warmup} warm-up requests, then ${rounds} round(s) of ${perRound}, ${concurrency} clients, ` +
-    `${engineCount} fake engines, CACHE_MB=${cacheMb}, seed ${seed}`);
+    `${engineCount} fake engines (${samplesPerToken} samples per token), CACHE_MB=${cacheMb}, seed ${seed}`);
   warnIfBusy();
 
   const dir = keep ? resolve(keep) : mkdtempSync(join(tmpdir(), 'bench-heap-'));
@@ -175,7 +177,7 @@ async function main(): Promise<void> {
   /** At the end of the warm-up and of each round, settled, before any snapshot. */
   const roundEnds: Sample[] = [];
   try {
-    for (let k = 0; k < engineCount; k++) engines.push(await startFakeEngine({ chunkMs: 4, samplesPerToken: 600, faultEvery: 97 }));
+    for (let k = 0; k < engineCount; k++) engines.push(await startFakeEngine({ chunkMs: 4, samplesPerToken, faultEvery: 97 }));
     gw = await startGateway({
       engines: 0,
       logLevel: 'info',
@@ -283,7 +285,7 @@ async function main(): Promise<void> {
     console.log(`RSS at the end of the warm-up and of each round: ${roundEnds.map((s) => `${fmt(s.rssMb, 1)}`).join(' → ')} MB ` +
       `(per round: ${rssPerRound.map((d) => `${d >= 0 ? '+' : ''}${d}`).join(', ')} MB${noSnapshots ? '' : '; each snapshot itself costs RSS: use --no-snapshots for RSS figures'})`);
     finish('heap', flags, {
-      warmup, perRound, rounds, concurrency, engines: engineCount, cacheMb: Number(cacheMb), seed,
+      warmup, perRound, rounds, concurrency, engines: engineCount, samplesPerToken, cacheMb: Number(cacheMb), seed,
       outcomes: Object.fromEntries(outcomes),
       samples,
       snapshots: snaps.map((s) => ({ objects: s.nodeCount, liveBytes: s.totalBytes })),

@@ -131,7 +131,8 @@ export async function startFakeEngine(opts: FakeEngineOptions = {}): Promise<Fak
     }, () => res.destroy());
   });
   server.keepAliveTimeout = 30_000;
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  // `exclusive`: in a cluster worker, its own socket (as engine/main.ts does), not the primary's.
+  await new Promise<void>((r) => server.listen({ host: '127.0.0.1', port: 0, exclusive: true }, r));
   return {
     origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     counts,
