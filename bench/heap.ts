@@ -1,26 +1,28 @@
 // bench:heap — does the gateway's memory grow with the number of requests it has served?
 //
-// Runs our gateway (dist/gateway/main.js) against fake engines on loopback (bench/lib/fake-engine.ts:
-// the real protocol, no model), so thousands of requests take minutes and load only the gateway.
-// A repeating, seeded mix: every format, chunked / whole-file / SSE, client aborts (mid-stream,
-// before the first byte, whole-file), bad requests (400 at validation), texts the engine refuses
-// (400 from the engine), chunks whose engine connection breaks (re-run elsewhere), and more
+// Runs our gateway (dist/gateway/main.js) against fake engines on loopback
+// (bench/lib/fake-engine.ts: the real protocol, no model), so thousands of requests take
+// minutes and load only the gateway. A repeating, seeded mix: every format, chunked /
+// whole-file / SSE, client aborts (mid-stream, before the first byte, whole-file), bad requests
+// (400 at validation), texts the engine refuses (400 from the engine), chunks whose engine
+// connection breaks (re-run elsewhere), an ffmpeg child SIGKILLed every 250 requests, and more
 // clients than admission slots (queue waits). Prints heap used, RSS, external memory and handles
 // every --every requests, and takes heap snapshots (the gateway runs with
 // --heapsnapshot-signal=SIGUSR2; a snapshot forces a full GC) after the warm-up and after each
 // round, then prints the groups of live objects (constructor, closure, array kind) that grew
-// between snapshots, how many of each were allocated since and are still alive, and what holds them.
-// Growth in the first round only is warm-up (code, caches, pools); a leak grows every round by
-// about the same amount.
+// between snapshots, how many of each were allocated since and are still alive, and what holds
+// them. Growth in the first round only is warm-up (code, caches, pools); a leak grows every
+// round by about the same amount.
 //
 //   npm run bench:heap -- [--requests N per round (2000)] [--rounds R (2)] [--warmup W (400)]
 //     [--concurrency C (12)] [--engines E (2)] [--every K (500)] [--cache-mb MB (0)] [--seed S]
-//     [--samples-per-token N (600)] [--keep DIR (keep the snapshots)] [--no-snapshots (RSS and heap figures only)] [--json FILE]
+//     [--samples-per-token N (600)] [--kill-encoder-every K (250)] [--keep DIR (keep the snapshots)]
+//     [--no-snapshots (RSS and heap figures only)] [--json FILE]
 import { mkdtempSync, readdirSync, rmSync, statSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startGateway, sumMetric, type GatewayProcess } from '../harness/gateway-process.js';
-import { rssBytes } from '../harness/procs.js';
+import { childrenOf, cmdline, rssBytes, signalChild } from '../harness/procs.js';
 import { createRng, type Rng } from '../stress/prng.js';
 import { Flags, finish, fmt, runMain, sleep, table, track, warnIfBusy } from './lib/common.js';
 import { INVALID_TEXT_MARKER, startFakeEngine, type FakeEngine } from './lib/fake-engine.js';
@@ -162,6 +164,9 @@ async function main(): Promise<void> {
   const noSnapshots = flags.has('--no-snapshots');
   // 600: the tiny model's rate; Kokoro speaks ~1500-2500 samples per token (chunks of 100-500 KB).
   const samplesPerToken = Math.round(flags.num('--samples-per-token', 600));
+  // As the stress suite's encoderKill: SIGKILL one of the gateway's ffmpeg children (busy or idle).
+  const killEncoderEvery = Math.round(flags.num('--kill-encoder-every', 250));
+  let encoderKills = 0;
 
   console.log(`bench:heap — ${warmup} warm-up requests, then ${rounds} round(s) of ${perRound}, ${concurrency} clients, ` +
     `${engineCount} fake engines (${samplesPerToken} samples per token), CACHE_MB=${cacheMb}, seed ${seed}`);
@@ -210,10 +215,15 @@ async function main(): Promise<void> {
           const key = `${o.kind} ${o.aborted ? 'aborted' : o.status}`;
           outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
           done++;
+          if (done % killEncoderEvery === 0) {
+            const ffmpegs = childrenOf(gw!.pid).filter((c) => c.state !== 'Z' && /ffmpeg/.test(cmdline(c.pid)[0] ?? ''));
+            const victim = ffmpegs[i % Math.max(1, ffmpegs.length)];
+            if (victim && signalChild(victim.pid, gw!.pid, 'SIGKILL')) encoderKills++;
+          }
           if (done % every === 0) {
             const s = await sample(gw!, done, t0);
             samples.push(s);
-            console.log(`  ${String(done).padStart(6)} requests  ${String(s.atS).padStart(4)} s  rss ${fmt(s.rssMb, 1)} MB  heap used ${fmt(s.heapUsedMb, 1)} MB ` +
+            console.log(`  ${String(s.requests).padStart(6)} requests  ${String(s.atS).padStart(4)} s  rss ${fmt(s.rssMb, 1)} MB  heap used ${fmt(s.heapUsedMb, 1)} MB ` +
               `(total ${fmt(s.heapTotalMb, 1)})  external ${fmt(s.externalMb, 1)} MB  handles ${s.handles}`);
           }
         }
@@ -248,6 +258,7 @@ async function main(): Promise<void> {
     table('Outcomes (kind, then status; 0 = the client aborted)', ['kind', 'count'],
       [...outcomes.entries()].sort((a, b) => a[0].localeCompare(b[0])).map(([k, n]) => [k, n]));
     const engineCounts = engines.map((e) => e.counts);
+    console.log(`  encoder processes killed: ${encoderKills}`);
     console.log(`  fake engines: ${engineCounts.map((c) => `${c.plans} plans, ${c.infers} infers, ${c.faults} cut on purpose, ${c.aborted} aborted by the gateway`).join('; ')}`);
 
     const diffs: { from: string; to: string; total: number; rows: GroupDiff[] }[] = [];
@@ -287,6 +298,7 @@ async function main(): Promise<void> {
     finish('heap', flags, {
       warmup, perRound, rounds, concurrency, engines: engineCount, samplesPerToken, cacheMb: Number(cacheMb), seed,
       outcomes: Object.fromEntries(outcomes),
+      encoderKills,
       samples,
       snapshots: snaps.map((s) => ({ objects: s.nodeCount, liveBytes: s.totalBytes })),
       liveHeapGrowthKbPerRound: perRoundGrowth,
