@@ -17,7 +17,7 @@
 //   npm run bench:heap -- [--requests N per round (2000)] [--rounds R (2)] [--warmup W (400)]
 //     [--concurrency C (12)] [--engines E (2)] [--every K (500)] [--cache-mb MB (0)] [--seed S]
 //     [--samples-per-token N (600)] [--kill-encoder-every K (250)] [--keep DIR (keep the snapshots)]
-//     [--no-snapshots (RSS and heap figures only)] [--json FILE]
+//     [--no-snapshots (RSS and heap figures only)] [--gateway-env K=V,K=V] [--json FILE]
 import { mkdtempSync, readdirSync, rmSync, statSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -167,9 +167,16 @@ async function main(): Promise<void> {
   // As the stress suite's encoderKill: SIGKILL one of the gateway's ffmpeg children (busy or idle).
   const killEncoderEvery = Math.round(flags.num('--kill-encoder-every', 250));
   let encoderKills = 0;
+  // More gateway environment, e.g. allocator settings (MALLOC_ARENA_MAX=2) to compare RSS.
+  const extraEnv = Object.fromEntries((flags.str('--gateway-env') ?? '').split(',').filter(Boolean).map((kv) => {
+    const at = kv.indexOf('=');
+    if (at <= 0) throw new Error(`--gateway-env takes KEY=VALUE[,KEY=VALUE], got '${kv}'`);
+    return [kv.slice(0, at), kv.slice(at + 1)];
+  }));
 
   console.log(`bench:heap — ${warmup} warm-up requests, then ${rounds} round(s) of ${perRound}, ${concurrency} clients, ` +
-    `${engineCount} fake engines (${samplesPerToken} samples per token), CACHE_MB=${cacheMb}, seed ${seed}`);
+    `${engineCount} fake engines (${samplesPerToken} samples per token), CACHE_MB=${cacheMb}, seed ${seed}` +
+    (Object.keys(extraEnv).length ? `, gateway env ${JSON.stringify(extraEnv)}` : ''));
   warnIfBusy();
 
   const dir = keep ? resolve(keep) : mkdtempSync(join(tmpdir(), 'bench-heap-'));
@@ -196,6 +203,7 @@ async function main(): Promise<void> {
         QUEUE_SIZE: '4',
         QUEUE_WAIT_MS: '20000',
         NODE_OPTIONS: `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${dir}`,
+        ...extraEnv,
       },
       readyWhen: (rows) => rows.length === engineCount && rows.every((e) => e.state === 'ready'),
       readyTimeoutMs: 120_000,
@@ -255,7 +263,7 @@ async function main(): Promise<void> {
     }
     if (gw.crashed()) throw new Error(`the gateway exited during the run\n${gw.logTail(40)}`);
 
-    table('Outcomes (kind, then status; 0 = the client aborted)', ['kind', 'count'],
+    table('Outcomes (kind, then HTTP status, or aborted by the client)', ['kind', 'count'],
       [...outcomes.entries()].sort((a, b) => a[0].localeCompare(b[0])).map(([k, n]) => [k, n]));
     const engineCounts = engines.map((e) => e.counts);
     console.log(`  encoder processes killed: ${encoderKills}`);
@@ -296,7 +304,7 @@ async function main(): Promise<void> {
     console.log(`RSS at the end of the warm-up and of each round: ${roundEnds.map((s) => `${fmt(s.rssMb, 1)}`).join(' → ')} MB ` +
       `(per round: ${rssPerRound.map((d) => `${d >= 0 ? '+' : ''}${d}`).join(', ')} MB${noSnapshots ? '' : '; each snapshot itself costs RSS: use --no-snapshots for RSS figures'})`);
     finish('heap', flags, {
-      warmup, perRound, rounds, concurrency, engines: engineCount, samplesPerToken, cacheMb: Number(cacheMb), seed,
+      warmup, perRound, rounds, concurrency, engines: engineCount, samplesPerToken, cacheMb: Number(cacheMb), seed, gatewayEnv: extraEnv,
       outcomes: Object.fromEntries(outcomes),
       encoderKills,
       samples,
