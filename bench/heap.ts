@@ -64,6 +64,8 @@ interface Outcome {
   kind: Kind;
   status: number;
   aborted: boolean;
+  /** The body ended early: the gateway cut the connection. */
+  cut: boolean;
 }
 
 async function oneRequest(url: string, rng: Rng, i: number): Promise<Outcome> {
@@ -84,19 +86,23 @@ async function oneRequest(url: string, rng: Rng, i: number): Promise<Outcome> {
   if (rng.chance(0.3)) headers['x-request-id'] = `heap-${i}`;
   if (kind === 'abort-early') setTimeout(() => ctl.abort(), rng.int(0, 6));
   if (kind === 'abort-whole') setTimeout(() => ctl.abort(), rng.int(5, 40));
+  let status: number | undefined;
   try {
     const res = await fetch(`${url}/v1/audio/speech`, { method: 'POST', body, headers, signal: ctl.signal });
+    status = res.status;
     if (kind === 'abort-mid' && res.status === 200 && res.body) {
       const reader = res.body.getReader();
       await reader.read();
       ctl.abort();
       await reader.cancel().catch(() => {});
-      return { kind, status: res.status, aborted: true };
+      return { kind, status: res.status, aborted: true, cut: false };
     }
     await res.arrayBuffer();
-    return { kind, status: res.status, aborted: false };
+    return { kind, status: res.status, aborted: false, cut: false };
   } catch (err) {
-    if (ctl.signal.aborted) return { kind, status: 0, aborted: true };
+    if (ctl.signal.aborted) return { kind, status: 0, aborted: true, cut: false };
+    // The gateway cuts a response whose encoder died after bytes went out (a killed ffmpeg).
+    if (status !== undefined) return { kind, status, aborted: false, cut: true };
     throw err;
   }
 }
@@ -220,7 +226,7 @@ async function main(): Promise<void> {
           const i = next++;
           // Each request's choices from its own index: the same mix whatever the interleaving.
           const o = await oneRequest(gw!.url, createRng(seed * 1_000_003 + i), i);
-          const key = `${o.kind} ${o.aborted ? 'aborted' : o.status}`;
+          const key = `${o.kind} ${o.aborted ? 'aborted' : o.status}${o.cut ? ' cut' : ''}`;
           outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
           done++;
           if (done % killEncoderEvery === 0) {
@@ -263,7 +269,7 @@ async function main(): Promise<void> {
     }
     if (gw.crashed()) throw new Error(`the gateway exited during the run\n${gw.logTail(40)}`);
 
-    table('Outcomes (kind, then HTTP status, or aborted by the client)', ['kind', 'count'],
+    table('Outcomes (kind, then HTTP status or aborted by the client; cut: the gateway ended the body early)', ['kind', 'count'],
       [...outcomes.entries()].sort((a, b) => a[0].localeCompare(b[0])).map(([k, n]) => [k, n]));
     const engineCounts = engines.map((e) => e.counts);
     console.log(`  encoder processes killed: ${encoderKills}`);
