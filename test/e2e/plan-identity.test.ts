@@ -68,14 +68,19 @@ async function cutProxy(port: number): Promise<CutProxy> {
           const len = pending.readUInt32LE(1);
           if (pending.length < 5 + len) break;
           const kind = pending.readUInt8(0);
-          res.write(pending.subarray(0, 5 + len));
+          const frame = pending.subarray(0, 5 + len);
           pending = pending.subarray(5 + len);
-          if (kind === FrameKind.PLAN) {
-            p.cuts++;
-            ures.destroy();
-            res.socket?.destroy(); // no closing frame: the gateway sees a broken plan stream
-            return;
+          if (kind !== FrameKind.PLAN) {
+            res.write(frame);
+            continue;
           }
+          p.cuts++;
+          ures.removeAllListeners('data');
+          ures.destroy();
+          // Cut only once the PLAN frame is handed to the kernel (a destroy right after write()
+          // may drop it), so the gateway has chunk 0; no closing frame follows: a broken plan stream.
+          res.write(frame, () => setTimeout(() => res.socket?.destroy(), 300));
+          return;
         }
       });
       ures.on('end', () => res.end());
@@ -136,7 +141,7 @@ describe('plan identity across engines with different lexicons', { timeout: 900_
     assert.ok(planOf(ca.frames).digest);
   });
 
-  it("a plan broken on A and re-planned on B fails visibly, never a spliced file", { timeout: 600_000 }, async () => {
+  it("a plan broken on A and re-planned on B fails visibly, never a spliced file", { timeout: 600_000 }, async (t) => {
     gw = await startGateway({
       engines: 0,
       readyTimeoutMs: 120_000,
@@ -175,6 +180,7 @@ describe('plan identity across engines with different lexicons', { timeout: 900_
     const sse = await speech(gw.url, { input: TEXT, response_format: 'pcm', stream_format: 'sse' }, { timeoutMs: REQUEST_MS });
     assert.equal(proxy!.cuts, cutsBefore + 2, 'the second plan was cut on A too');
     // The mismatch may come before the first audio (then the whole answer is the 502) or after.
+    t.diagnostic(`stream: status ${sse.status}, ${sse.body.length} bytes`);
     if (sse.status !== 200) {
       assert.equal(sse.status, 502, sse.body.toString('utf8').slice(0, 300));
       assert.equal((JSON.parse(sse.body.toString('utf8')) as { error: { code: string } }).error.code, 'plan_mismatch');
@@ -189,6 +195,7 @@ describe('plan identity across engines with different lexicons', { timeout: 900_
       const audio = Buffer.concat(events.filter((e) => e.type === 'speech.audio.delta').map((e) => Buffer.from(e.audio!, 'base64')));
       assert.ok(audio.length < ref.body.length, 'not the whole file');
       assert.ok(ref.body.subarray(0, audio.length).equals(audio), `the ${audio.length} bytes sent are a prefix of A's audio`);
+      t.diagnostic(`stream: ${audio.length} of ${ref.body.length} bytes of A's audio before the error event`);
     }
     proxy!.armed = false;
 
