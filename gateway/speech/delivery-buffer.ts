@@ -6,7 +6,7 @@
 // encoder waits for the disk, never for the client. take() hands out the oldest bytes, or null
 // at the end.
 import type { FileHandle } from 'node:fs/promises';
-import { openSpillFile, unflushedBound, type SpillConfig } from './spill-file.js';
+import { openSpillFile, writeAllAt, unflushedBound, type SpillConfig } from './spill-file.js';
 import type { AudioSink } from './encoder-session.js';
 
 const PIECE_BYTES = 64 * 1024;
@@ -59,11 +59,7 @@ export class DeliveryBuffer implements AudioSink {
         if (this.failure || this.closed) return;
         try {
           this.file ??= await openSpillFile(this.cfg.dir());
-          let off = 0;
-          while (off < buf.length) {
-            const { bytesWritten } = await this.file.write(buf, off, buf.length - off, at + off);
-            off += bytesWritten;
-          }
+          await writeAllAt(this.file, buf, at);
           this.flushed = at + buf.length;
         } catch (e) {
           this.failure ??= e as Error;

@@ -18,6 +18,15 @@ export async function openSpillFile(dir: string): Promise<FileHandle> {
   return fh;
 }
 
+/** Writes all of `buf` at `at` (a positioned write may take fewer bytes than asked). */
+export async function writeAllAt(file: FileHandle, buf: Buffer, at: number): Promise<void> {
+  let off = 0;
+  while (off < buf.length) {
+    const { bytesWritten } = await file.write(buf, off, buf.length - off, at + off);
+    off += bytesWritten;
+  }
+}
+
 /**
  * Bytes queued for the spill file but not yet written that a buffer accepts before it asks its
  * writer to wait (for the disk, never for the client): without it a producer faster than the

@@ -7,7 +7,7 @@
 // a short file can never pass as whole.
 import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { openSpillFile, unflushedBound, type SpillConfig } from './spill-file.js';
+import { openSpillFile, writeAllAt, unflushedBound, type SpillConfig } from './spill-file.js';
 
 const PIECE_BYTES = 256 * 1024; // even, so a PCM spool reads back whole samples
 
@@ -68,11 +68,7 @@ export class Spool {
       if (this.failure || this.closed) return;
       try {
         this.file ??= await openSpillFile(this.cfg.dir());
-        let off = 0;
-        while (off < buf.length) {
-          const { bytesWritten } = await this.file.write(buf, off, buf.length - off, at + off);
-          off += bytesWritten;
-        }
+        await writeAllAt(this.file, buf, at);
         this.flushed = at + buf.length;
       } catch (e) {
         this.failure ??= e as Error;

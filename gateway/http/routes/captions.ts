@@ -13,9 +13,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { badRequest } from '../api-error.js';
 import { toApiError } from '../error-handling.js';
 import { parseSpeechRequest } from '../speech-request.js';
-import type { VoiceMap } from '../voice-map.js';
-import type { GatewayMetrics } from '../../metrics.js';
-import { newStats, runSpeechPipeline, spillConfigOf, type AudioSink, type PipelineDeps, type WholeFile } from '../../speech/pipeline.js';
+import type { SpeechRouteOptions } from './speech.js';
+import { newStats, runSpeechPipeline, spillConfigOf, type AudioSink, type WholeFile } from '../../speech/pipeline.js';
 import { DeliveryBuffer } from '../../speech/delivery-buffer.js';
 import { watchClientStall } from '../client-stall.js';
 import { deliver } from '../deliver.js';
@@ -28,16 +27,8 @@ import { SAMPLE_RATE } from '../../../protocol/constants.js';
 
 export const CAPTIONED_SPEECH_PATH = '/dev/captioned_speech';
 
-export interface CaptionRouteOptions {
-  pipeline: PipelineDeps;
-  metrics: GatewayMetrics;
-  maxInputChars: number;
-  bodyLimit: number;
-  voices: () => ReadonlySet<string>;
-  voiceMap?: VoiceMap;
-  /** CLIENT_STALL_MS, as on the speech route. */
-  clientStallMs: number;
-}
+/** What the speech route gets, less its own extras (download links). */
+export type CaptionRouteOptions = Omit<SpeechRouteOptions, 'downloads'>;
 
 export function captionRoutes(app: FastifyInstance, opts: CaptionRouteOptions): void {
   app.post(CAPTIONED_SPEECH_PATH, async (request: FastifyRequest, reply: FastifyReply) => {
