@@ -1,7 +1,7 @@
 // bench:heap — does the gateway's memory grow with the number of requests it has served?
 //
 // Runs our gateway (dist/gateway/main.js) against fake engines on loopback
-// (bench/lib/fake-engine.ts: the real protocol, no model), so thousands of requests take
+// (harness/fake-engine.ts: the real protocol, no model), so thousands of requests take
 // minutes and load only the gateway. A repeating, seeded mix: every format, chunked /
 // whole-file / SSE, client aborts (mid-stream, before the first byte, whole-file), bad requests
 // (400 at validation), texts the engine refuses (400 from the engine), chunks whose engine
@@ -25,7 +25,9 @@ import { startGateway, sumMetric, type GatewayProcess } from '../harness/gateway
 import { childrenOf, cmdline, rssBytes, signalChild } from '../harness/procs.js';
 import { createRng, type Rng } from '../stress/prng.js';
 import { Flags, finish, fmt, runMain, sleep, table, track, warnIfBusy } from './lib/common.js';
-import { INVALID_TEXT_MARKER, startFakeEngine, type FakeEngine } from './lib/fake-engine.js';
+import {
+  FAKE_MODEL_SHA256, INVALID_TEXT_MARKER, startFakeEngine, type FakeEngineServer,
+} from '../harness/fake-engine.js';
 import { diffSnapshots, readHeapSnapshot, retainersOf, type GroupDiff, type HeapSnapshot } from './lib/heap-snapshot.js';
 
 const FORMATS = ['mp3', 'opus', 'aac', 'flac', 'wav', 'pcm'] as const;
@@ -187,7 +189,7 @@ async function main(): Promise<void> {
 
   const dir = keep ? resolve(keep) : mkdtempSync(join(tmpdir(), 'bench-heap-'));
   mkdirSync(dir, { recursive: true });
-  const engines: FakeEngine[] = [];
+  const engines: FakeEngineServer[] = [];
   let gw: GatewayProcess | undefined;
   const samples: Sample[] = [];
   const snaps: HeapSnapshot[] = [];
@@ -195,14 +197,17 @@ async function main(): Promise<void> {
   /** At the end of the warm-up and of each round, settled, before any snapshot. */
   const roundEnds: Sample[] = [];
   try {
-    for (let k = 0; k < engineCount; k++) engines.push(await startFakeEngine({ chunkMs: 4, samplesPerToken, faultEvery: 97 }));
+    for (let k = 0; k < engineCount; k++) engines.push(await startFakeEngine({
+      chunkMs: 4, plan: 'sentences', samplesPerToken, faultEvery: 97,
+      invalidTextMarker: INVALID_TEXT_MARKER, modelSha256: FAKE_MODEL_SHA256,
+    }));
     gw = await startGateway({
       engines: 0,
       logLevel: 'info',
       logFile: join(dir, 'gateway.log'),
       env: {
         ENGINES: '0',
-        ENGINE_URLS: engines.map((e) => e.origin).join(','),
+        ENGINE_URLS: engines.map((e) => e.url).join(','),
         CACHE_MB: cacheMb,
         // The stress suite's admission limits: more clients than slots, so some wait in the queue.
         MAX_CONCURRENT: '8',
@@ -271,7 +276,7 @@ async function main(): Promise<void> {
 
     table('Outcomes (kind, then HTTP status or aborted by the client; cut: the gateway ended the body early)', ['kind', 'count'],
       [...outcomes.entries()].sort((a, b) => a[0].localeCompare(b[0])).map(([k, n]) => [k, n]));
-    const engineCounts = engines.map((e) => e.counts);
+    const engineCounts = engines.map((e) => e.stats);
     console.log(`  encoder processes killed: ${encoderKills}`);
     console.log(`  fake engines: ${engineCounts.map((c) => `${c.plans} plans, ${c.infers} infers, ${c.faults} cut on purpose, ${c.aborted} aborted by the gateway`).join('; ')}`);
 
