@@ -27,10 +27,15 @@ const base = { model: 'kokoro', voice: 'af_heart', response_format: 'mp3' };
 const speak = (over: Record<string, unknown>) => ({ ...base, input: 'Checking one request.', ...over });
 
 export function badInputCases(maxInputChars = 100_000, bodyLimitBytes = 1 << 20, o: { ownGateway?: boolean } = {}): BadInputCase[] {
-  // Our gateway refuses audio longer than MAX_AUDIO_SECONDS (3 h) up front; another server may
-  // legitimately spend hours making it, so the case is ours only.
+  // Ours only: our gateway refuses audio longer than MAX_AUDIO_SECONDS (3 h) up front (another
+  // server may legitimately spend hours making it), and, as every Kokoro language is spoken, a
+  // mix of voices of two languages without lang_code (another server may read it either way).
   const ours: BadInputCase[] = o.ownGateway
-    ? [{ name: 'audio longer than MAX_AUDIO_SECONDS', body: speak({ input: 'Read this slowly. '.repeat(5000), speed: 0.25 }), expect: [413] }]
+    ? [
+        { name: 'audio longer than MAX_AUDIO_SECONDS', body: speak({ input: 'Read this slowly. '.repeat(5000), speed: 0.25 }), expect: [413] },
+        { name: 'voices of two languages, no lang_code', body: speak({ voice: 'af_heart+jf_alpha' }), expect: [400] },
+        { name: 'lang_code of no Kokoro language', body: speak({ lang_code: 'xx' }), expect: [400] },
+      ]
     : [];
   return [
     ...ours,
@@ -58,7 +63,6 @@ export function badInputCases(maxInputChars = 100_000, bodyLimitBytes = 1 << 20,
     { name: 'voice with NUL', body: speak({ voice: 'af_heart\u0000.bin' }), expect: [400] },
     { name: 'voice with newline', body: speak({ voice: 'af_\nheart' }), expect: [400] },
     { name: 'voice bad weight', body: speak({ voice: 'af_heart(-1)+am_adam(0)' }), expect: [400] },
-    { name: 'non-English voice', body: speak({ voice: 'jf_alpha' }), expect: [400] },
     { name: 'NUL in input', body: speak({ input: 'hello\u0000world' }), expect: [400] },
     // Controls other than NUL are noise around speakable words: spoken (200) or refused (400).
     { name: 'control chars in input', body: speak({ input: 'bell\u0007 escape\u001b[31m red text.' }), expect: [200, 400] },
