@@ -191,7 +191,7 @@ export class LoadRunner {
       startMs,
       endMs,
       retryAfterS: Number(result.headers['retry-after']) || undefined,
-      visibleFailure: !result.abortedByClient && (result.status >= 500 || (result.status === 200 && !result.complete) || result.status === 0),
+      visibleFailure: !result.abortedByClient && (result.status >= 500 || (result.status === 200 && (!result.complete || verdict.sseError === true)) || result.status === 0),
     };
     this.records.push(rec);
     if (!['ok', 'rejected', 'aborted', 'stalledCut'].includes(rec.outcome)) {

@@ -50,4 +50,6 @@ export interface Verdict {
   /** pcm/wav only: bytes identical to the reference. */
   exact?: boolean;
   ownScore?: number;
+  /** SSE: the stream ended with an error event (a failure the client was told of). */
+  sseError?: boolean;
 }

@@ -39,25 +39,28 @@ export async function verifyResponse(r: SpeechResult, refs: ReadonlyMap<string, 
 
   const { format, mode, speechCase } = r.plan;
   let audio = r.body;
+  let sseError = false;
   let cut: string | undefined = r.complete ? undefined : `response cut: ${r.error ?? 'ended early'}`;
   if (mode === 'sse') {
     const sse = parseSpeechSse(r.body.toString('utf8'));
     if (sse.problems.length) return { outcome: 'corrupt', detail: `sse: ${sse.problems.join('; ')}` };
-    if (!sse.done) cut ??= 'sse stream without speech.audio.done';
+    if (sse.error !== undefined) sseError = true;
+    if (!sse.done) cut ??= sse.error !== undefined ? `sse error event: ${sse.error}` : 'sse stream without speech.audio.done';
     audio = sse.audio;
   } else if (mode === 'file') {
     const len = r.headers['content-length'];
     if (len !== undefined && Number(len) !== r.body.length) cut ??= `content-length ${len} but ${r.body.length} bytes`;
   }
 
+  const told = (v: Verdict): Verdict => (sseError ? { ...v, sseError } : v);
   const ref = refs.get(speechCase.id);
-  if (!ref) return { outcome: cut ? 'truncated' : 'ok', detail: cut ?? 'no reference; not compared' };
+  if (!ref) return told({ outcome: cut ? 'truncated' : 'ok', detail: cut ?? 'no reference; not compared' });
 
   const decoded = await decodeAudio(audio, format);
   const samples = decoded.samples;
   const audioSeconds = samples.length / RATE;
   // A stream cut before any audio is a lost request; with some audio, a truncated one.
-  if (samples.length < RATE * 0.02) return { outcome: cut ? 'lost' : 'corrupt', detail: cut ?? (decoded.errors.join('; ') || 'no audio') };
+  if (samples.length < RATE * 0.02) return told({ outcome: cut ? 'lost' : 'corrupt', detail: cut ?? (decoded.errors.join('; ') || 'no audio') });
 
   const env = envelope(samples);
   const ownScore = bestCorrelation(env, ref.envelope);
@@ -68,28 +71,28 @@ export async function verifyResponse(r: SpeechResult, refs: ReadonlyMap<string, 
     if (!bestOther || score > bestOther.score) bestOther = { id: other.caseId, score };
   }
   if (bestOther && bestOther.score > 0.6 && bestOther.score > ownScore + TOLERANCE.mixUpMargin) {
-    return { outcome: 'mixedUp', audioSeconds, ownScore, detail: `matches ${bestOther.id} (${bestOther.score.toFixed(2)}) better than own (${ownScore.toFixed(2)})` };
+    return told({ outcome: 'mixedUp', audioSeconds, ownScore, detail: `matches ${bestOther.id} (${bestOther.score.toFixed(2)}) better than own (${ownScore.toFixed(2)})` });
   }
 
   const diff = (samples.length - ref.samples.length) / RATE;
   if (cut || diff < -TOLERANCE.shortSeconds) {
-    return { outcome: 'truncated', audioSeconds, ownScore, detail: cut ?? `${(-diff).toFixed(3)} s shorter than reference` };
+    return told({ outcome: 'truncated', audioSeconds, ownScore, detail: cut ?? `${(-diff).toFixed(3)} s shorter than reference` });
   }
-  if (decoded.errors.length) return { outcome: 'corrupt', audioSeconds, ownScore, detail: `decoder: ${decoded.errors.slice(0, 3).join('; ')}` };
-  if (diff > TOLERANCE.longSeconds) return { outcome: 'corrupt', audioSeconds, ownScore, detail: `${diff.toFixed(3)} s longer than reference` };
+  if (decoded.errors.length) return told({ outcome: 'corrupt', audioSeconds, ownScore, detail: `decoder: ${decoded.errors.slice(0, 3).join('; ')}` });
+  if (diff > TOLERANCE.longSeconds) return told({ outcome: 'corrupt', audioSeconds, ownScore, detail: `${diff.toFixed(3)} s longer than reference` });
 
   if (format === 'pcm' || format === 'wav') {
     const exact = samples.length === ref.samples.length && Buffer.compare(Buffer.from(samples.buffer), Buffer.from(ref.samples.buffer)) === 0;
     if (!exact) {
       const score = sampleCorrelation(samples, ref.samples);
       if (score < TOLERANCE.minSampleScore) {
-        return { outcome: 'corrupt', audioSeconds, ownScore, exact, detail: `samples differ from reference (corr ${score.toFixed(3)})` };
+        return told({ outcome: 'corrupt', audioSeconds, ownScore, exact, detail: `samples differ from reference (corr ${score.toFixed(3)})` });
       }
     }
-    return { outcome: 'ok', audioSeconds, ownScore, exact };
+    return told({ outcome: 'ok', audioSeconds, ownScore, exact });
   }
   if (ownScore < TOLERANCE.minEnvelopeScore) {
-    return { outcome: 'corrupt', audioSeconds, ownScore, detail: `envelope correlation ${ownScore.toFixed(3)}` };
+    return told({ outcome: 'corrupt', audioSeconds, ownScore, detail: `envelope correlation ${ownScore.toFixed(3)}` });
   }
-  return { outcome: 'ok', audioSeconds, ownScore };
+  return told({ outcome: 'ok', audioSeconds, ownScore });
 }

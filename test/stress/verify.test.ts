@@ -109,6 +109,17 @@ test('sse: deltas without done are truncated; with done they are ok', async () =
   assert.equal((await verifyResponse(result(Buffer.from(body), 'mp3', 'sse'), refs)).outcome, 'truncated');
   const ok = await verifyResponse(result(Buffer.from(body + done), 'mp3', 'sse'), refs);
   assert.equal(ok.outcome, 'ok', ok.detail);
+  assert.equal(ok.sseError, undefined);
+});
+
+test('sse: an error event instead of done is a truncation the client was told of (visible)', async () => {
+  const mp3 = encode(audioA, 'mp3');
+  const delta = `data: ${JSON.stringify({ type: 'speech.audio.delta', audio: mp3.subarray(0, mp3.length >> 1).toString('base64') })}\n\n`;
+  const error = `data: ${JSON.stringify({ type: 'error', error: { message: 'Audio encoding failed.', type: 'server_error', param: null, code: 'encoder_failed' } })}\n\n`;
+  const v = await verifyResponse(result(Buffer.from(delta + error), 'mp3', 'sse'), refs);
+  assert.equal(v.outcome, 'truncated', v.detail);
+  assert.equal(v.sseError, true);
+  assert.match(v.detail ?? '', /sse error event: Audio encoding failed/);
 });
 
 test('a response the server cut off is truncated even if it decodes', async () => {
