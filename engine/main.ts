@@ -46,6 +46,7 @@ const thread = new SynthThread(
     modelsDir: config.modelsDir,
     modelPath: timedModel ?? config.modelPath,
     threads: config.threads,
+    wideThreads: config.wideThreads,
     device: config.device,
     upgradeLib: config.upgradeLib,
     chunking: config.chunking,

@@ -48,11 +48,16 @@ export class EngineServer {
   private plans = 0;
   /** A chunk's timing from the model, kept beside its samples until its frames are written. */
   private readonly timings = new WeakMap<Int16Array, ChunkTiming>();
+  /** Chunks that ran on the wide session. */
+  private wideChunksDone = 0;
 
   constructor(private readonly opts: EngineServerOptions) {
     this.scheduler = new ChunkScheduler(async (job, chunk) => {
-      const r = await opts.thread.inferTimed(job.id, chunk.index, chunk.tokens, (job as SpeechJob).voice, (job as SpeechJob).speed);
+      const j = job as SpeechJob;
+      // Wide only while this is the engine's one job: the gateway's hint says the other engines idle.
+      const r = await opts.thread.inferTimed(job.id, chunk.index, chunk.tokens, j.voice, j.speed, j.wide === true && this.scheduler.size === 1);
       if (r.timing) this.timings.set(r.samples, r.timing);
+      if (r.wide) this.wideChunksDone++;
       return r.samples;
     });
     const authorized = engineAuthCheck(opts.token);
@@ -80,6 +85,8 @@ export class EngineServer {
       modelSha256: this.opts.modelSha256?.(),
       device: this.info?.device ?? 'unknown',
       threads: this.opts.threads,
+      wideThreads: this.opts.thread.wideThreads,
+      wideChunksDone: this.wideChunksDone,
       runtime: this.info ? `${this.info.runtime} (${this.info.runtimeSource})` : 'loading',
       current: cur ? { requestId: cur.job.id, chunk: cur.chunk, tokens: cur.tokens, startedAt: cur.startedAt } : null,
       chunksDone: this.scheduler.chunksDone,
@@ -134,10 +141,10 @@ export class EngineServer {
 
   /** Runs a job's chunks through the scheduler, streaming CHUNK and AUDIO frames to `res`. */
   private run(id: string, res: ServerResponse, chunks: readonly JobChunk[], from: number, voice: readonly VoicePart[], speed: number,
-    finish: (last?: Buffer) => void, endFrame: (samplesSent: number) => Buffer): void {
+    finish: (last?: Buffer) => void, endFrame: (samplesSent: number) => Buffer, wide = false): void {
     let samplesSent = 0;
     const job: SpeechJob = {
-      id, chunks, next: from, paused: false, cancelled: false, voice, speed,
+      id, chunks, next: from, paused: false, cancelled: false, voice, speed, wide,
       onStart: (chunk, pos) => res.write(encodeChunkStart(chunk, chunks.length, chunks[pos]!.tokens.length)),
       onAudio: (chunk, samples) => {
         samplesSent += samples.length;
@@ -299,7 +306,7 @@ export class EngineServer {
     const finish = this.open(res);
     const inputTokens = checked.chunks.reduce((n, c) => n + c.tokens.length, 0);
     this.run(id, res, checked.chunks, 0, checked.voice, checked.speed, finish,
-      (sent) => encodeEnd(checked.chunks.length, sent, inputTokens));
+      (sent) => encodeEnd(checked.chunks.length, sent, inputTokens), checked.wide);
   }
 
   /** What every request needs: the engine ready, and room for one more request. */
@@ -342,7 +349,7 @@ export class EngineServer {
     return { text: b.text, lang: lang ?? 'en-us' };
   }
 
-  private validateInfer(b: InferRequest): EngineError | { requestId?: string; voice: readonly VoicePart[]; speed: number; chunks: JobChunk[] } {
+  private validateInfer(b: InferRequest): EngineError | { requestId?: string; voice: readonly VoicePart[]; speed: number; chunks: JobChunk[]; wide: boolean } {
     const bad = this.admit(b);
     if (bad) return bad;
     if (b.requestId !== undefined && (typeof b.requestId !== 'string' || b.requestId.length > 200 || /[\0-\x1f]/.test(b.requestId))) {
@@ -373,7 +380,8 @@ export class EngineServer {
       }
       chunks.push({ index: c.index, tokens: c.tokens.slice() });
     }
-    return { requestId: b.requestId, voice: parts, speed, chunks };
+    if (b.wide !== undefined && typeof b.wide !== 'boolean') return { code: 'invalid_request', message: 'wide must be a boolean', param: 'wide' };
+    return { requestId: b.requestId, voice: parts, speed, chunks, wide: b.wide === true };
   }
 
   private validate(b: SynthesizeRequest): EngineError | { text: string; voice: readonly VoicePart[]; speed: number; lang: Lang; fromChunk: number } {
@@ -405,6 +413,8 @@ export class EngineServer {
 interface SpeechJob extends ChunkJob {
   voice: readonly VoicePart[];
   speed: number;
+  /** InferRequest.wide: the gateway saw every other engine idle. */
+  wide: boolean;
 }
 
 function statusOf(e: EngineError): number {

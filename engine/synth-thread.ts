@@ -42,6 +42,8 @@ export class SynthThread {
   /** Set by terminate(): the thread's exit is then expected, not a loss. */
   private terminating = false;
   readonly ready: Promise<ThreadInfo>;
+  /** Threads of the wide session once it is loaded; 0 until then, or when there is none. */
+  wideThreads = 0;
 
   constructor(
     config: WorkerConfig,
@@ -54,6 +56,9 @@ export class SynthThread {
         switch (msg.type) {
           case 'ready':
             resolve({ runtime: msg.runtime, runtimeSource: msg.runtimeSource, device: msg.device });
+            break;
+          case 'wide-ready':
+            this.wideThreads = msg.threads;
             break;
           case 'failed':
             reject(new Error(msg.message));
@@ -111,12 +116,15 @@ export class SynthThread {
     return (await this.inferTimed(id, chunk, tokens, voice, speed)).samples;
   }
 
-  /** infer(), with the model's timing of the chunk when it has the durations output. */
-  async inferTimed(id: string, chunk: number, tokens: number[], voice: readonly VoicePart[], speed: number): Promise<{ samples: Int16Array; timing?: ChunkTiming }> {
-    const r = await this.call({ type: 'infer', seq: ++this.seq, id, chunk, tokens, voice, speed });
+  /**
+   * infer(), with the model's timing of the chunk when it has the durations output. `wide`: on
+   * the wide session if loaded (the same samples, sooner, when the other cores are idle).
+   */
+  async inferTimed(id: string, chunk: number, tokens: number[], voice: readonly VoicePart[], speed: number, wide = false): Promise<{ samples: Int16Array; timing?: ChunkTiming; wide?: boolean }> {
+    const r = await this.call({ type: 'infer', seq: ++this.seq, id, chunk, tokens, voice, speed, ...(wide ? { wide } : {}) });
     if (r.type === 'error') throw new EngineJobError(r.error);
     if (r.type !== 'audio') throw new Error(`unexpected reply ${r.type}`);
-    return { samples: r.samples, ...(r.timing ? { timing: r.timing } : {}) };
+    return { samples: r.samples, ...(r.timing ? { timing: r.timing } : {}), ...(r.wide ? { wide: true } : {}) };
   }
 
   terminate(): Promise<number> {

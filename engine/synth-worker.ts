@@ -22,6 +22,8 @@ const send = (msg: FromWorker, transfer?: ArrayBuffer[]) => port.postMessage(msg
 const log = (level: 'debug' | 'info' | 'warn', message: string) => send({ type: 'log', level, message });
 
 let model: KokoroModel;
+/** The wide session (WIDE_THREADS), loaded once the engine is ready; null until then or without one. */
+let wideModel: KokoroModel | null = null;
 let text: TextFrontEnd;
 let voices: VoiceStore;
 
@@ -42,6 +44,21 @@ async function start(): Promise<void> {
   const first = voices.names.values().next().value as string;
   await model.run(warm[0]?.tokens ?? [50, 83, 156], voices.style(first, warm[0]?.tokens.length ?? 3), 1);
   send({ type: 'ready', runtime: runtime.version, runtimeSource: runtime.source, device: model.device });
+  const wide = config.wideThreads ?? 0;
+  if (model.device === 'cpu' && wide > config.threads) {
+    // Loaded in the job queue after ready, so it never delays start-up; a request that comes in
+    // meanwhile waits for it once (~1 s). A second session: ~310 MiB more per engine, measured.
+    enqueue(async () => {
+      try {
+        const m = await loadKokoroModel(runtime.ort, { modelPath: config.modelPath, threads: wide, spinning: false, device: 'cpu', log });
+        await m.run(warm[0]?.tokens ?? [50, 83, 156], voices.style(first, warm[0]?.tokens.length ?? 3), 1);
+        wideModel = m;
+        send({ type: 'wide-ready', threads: wide });
+      } catch (err) {
+        log('warn', `wide session (${wide} threads) not loaded: ${(err as Error).message}; every chunk runs on ${config.threads} thread(s)`);
+      }
+    });
+  }
 }
 
 async function handle(msg: Exclude<ToWorker, { type: 'cancel-plan' | 'plan' }>): Promise<void> {
@@ -53,11 +70,12 @@ async function handle(msg: Exclude<ToWorker, { type: 'cancel-plan' | 'plan' }>):
       const style = voices.style(msg.voice, msg.tokens.length);
       // Edge silence trimmed here, for /infer and /synthesize alike (engine/edges.ts); the cut
       // travels with the durations so word times match the samples sent.
-      const out = await model.runTimed(msg.tokens, style, msg.speed);
+      const wide = msg.wide === true && wideModel !== null;
+      const out = await (wide ? wideModel! : model).runTimed(msg.tokens, style, msg.speed);
       const trimmed = trimEdgesAt(out.audio, msg.tokens, msg.speed);
       const samples = toInt16(trimmed.samples);
       const timing = out.durations ? { cut: trimmed.from, samplesPerUnit: SAMPLES_PER_DURATION, durations: out.durations } : undefined;
-      send({ type: 'audio', seq: msg.seq, chunk: msg.chunk, samples, ...(timing ? { timing } : {}) }, [samples.buffer as ArrayBuffer]);
+      send({ type: 'audio', seq: msg.seq, chunk: msg.chunk, samples, ...(timing ? { timing } : {}), ...(wide ? { wide } : {}) }, [samples.buffer as ArrayBuffer]);
     }
   } catch (err) {
     const code = msg.type === 'prepare' ? 'invalid_text' : 'inference_failed';

@@ -50,6 +50,8 @@ export interface GatewayMetrics {
   readonly cacheEvictions: Counter<'tier'>;
   /** Chunks served by joining another request's synthesis of the same chunk (single flight). */
   readonly chunksShared: Counter;
+  /** Chunks sent with the wide hint (every other engine idle: the engine may use all cores). */
+  readonly chunksWide: Counter;
 }
 
 // Speech latency spans a short sentence to an audiobook chapter.
@@ -165,5 +167,6 @@ export function createMetrics(): GatewayMetrics {
     cacheBytes: new Gauge({ name: 'kokoro_cache_bytes', help: 'Bytes held by the chunk cache, by tier', labelNames: ['tier'] as const, registers }),
     cacheEvictions: new Counter({ name: 'kokoro_cache_evictions_total', help: 'Chunk cache evictions, by tier', labelNames: ['tier'] as const, registers }),
     chunksShared: new Counter({ name: 'kokoro_chunks_shared_total', help: 'Chunks that joined a synthesis already in flight for another request', registers }),
+    chunksWide: new Counter({ name: 'kokoro_chunks_wide_total', help: 'Chunks sent to an engine as its wide-session work: no other chunk was running or waiting', registers }),
   };
 }

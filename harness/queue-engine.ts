@@ -38,6 +38,8 @@ export interface JobRecord {
   queuedAt: number;
   startedAt: number;
   endedAt: number;
+  /** infer: the request asked for the wide session (InferRequest.wide). */
+  wide?: boolean;
 }
 
 export interface QueueEngineOptions {
@@ -50,6 +52,8 @@ export interface QueueEngineOptions {
   nameOf?: (text: string) => string;
   /** Shared log of every job, all engines. */
   log: JobRecord[];
+  /** Reported by /health: the engine has a wide session of this many threads (default 0: none). */
+  wideThreads?: number;
 }
 
 export interface QueueEngine {
@@ -66,6 +70,7 @@ interface Job {
   tokens: number;
   costMs: number;
   queuedAt: number;
+  wide?: boolean;
   /** Runs when the job's time is over. */
   done(): void;
   /** True: skipped when its turn comes (costs nothing), and `skipped` runs instead. */
@@ -103,7 +108,7 @@ export async function queueEngine(id: string, opts: QueueEngineOptions): Promise
       running = true;
       const j = job;
       // Logged when it starts (endedAt NaN until it ends), so a test can wait for a start.
-      const rec: JobRecord = { engine: id, kind: j.kind, requestId: j.requestId, chunk: j.chunk, tokens: j.tokens, queuedAt: j.queuedAt, startedAt: performance.now(), endedAt: NaN };
+      const rec: JobRecord = { engine: id, kind: j.kind, requestId: j.requestId, chunk: j.chunk, tokens: j.tokens, queuedAt: j.queuedAt, startedAt: performance.now(), endedAt: NaN, ...(j.wide ? { wide: true } : {}) };
       log.push(rec);
       setTimeout(() => {
         running = false;
@@ -150,7 +155,7 @@ export async function queueEngine(id: string, opts: QueueEngineOptions): Promise
       pumpInfer();
     };
     enqueue({
-      kind: 'infer', requestId: job.req.requestId ?? '', chunk: c.index, tokens: c.tokens.length,
+      kind: 'infer', requestId: job.req.requestId ?? '', chunk: c.index, tokens: c.tokens.length, wide: job.req.wide === true,
       costMs: cost.callMs + cost.tokenMs * c.tokens.length,
       cancelled: () => job.gone,
       skipped: off,
@@ -172,7 +177,7 @@ export async function queueEngine(id: string, opts: QueueEngineOptions): Promise
     if (req.url === '/health') {
       res.writeHead(200, { 'content-type': 'application/json' });
       return res.end(JSON.stringify({
-        state: 'ready', pid: process.pid, model: 'queue-fake', modelSha256: opts.modelSha256 ?? 'cd'.repeat(32), device: 'cpu', threads: 1,
+        state: 'ready', pid: process.pid, model: 'queue-fake', modelSha256: opts.modelSha256 ?? 'cd'.repeat(32), device: 'cpu', threads: 1, wideThreads: opts.wideThreads ?? 0,
         runtime: 'fake', current: null, chunksDone: 0, activeRequests: 0, rssBytes: 0, uptimeSeconds: 1,
       }));
     }

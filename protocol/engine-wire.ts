@@ -133,6 +133,11 @@ export interface InferRequest {
   speed?: number;
   /** Synthesized in the order given; at most MAX_INFER_CHUNKS. */
   chunks: PlannedChunk[];
+  /**
+   * Every other engine is idle: run on the wide session (all cores) if the engine has one and
+   * this is its only request. The samples are the same; only the thread count differs.
+   */
+  wide?: boolean;
 }
 
 /** Chunks one /infer call may carry. */
@@ -184,6 +189,10 @@ export interface EngineHealth {
   /** `cpu` or `cuda:N`. */
   device: string;
   threads: number;
+  /** Threads of the wide session (WIDE_THREADS) once loaded; 0 when it has none (yet). Optional: older engines. */
+  wideThreads?: number;
+  /** Of `chunksDone`, those that ran on the wide session. Optional: older engines. */
+  wideChunksDone?: number;
   /** ONNX Runtime library version actually loaded, e.g. `1.32.0`. */
   runtime: string;
   /** Chunk being synthesized now, if any. */

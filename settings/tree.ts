@@ -52,6 +52,8 @@ export interface SlotSpec {
   /** `cpu` or `cuda:N` (N = the physical GPU; the engine sees it as cuda:0). */
   device: string;
   threads: number;
+  /** Local CPU engines: WIDE_THREADS, the threads of the second session a lone chunk runs on (0: none). */
+  wideThreads?: number;
   /** Remote engines: their base URL. */
   url?: string;
   /** Plans (requests) routed to this engine at once. */
@@ -61,7 +63,7 @@ export interface SlotSpec {
 }
 
 /** What planSlots needs: the engine settings as read. */
-export type SlotSettings = Pick<Values, 'ENGINES' | 'GPUS' | 'ENGINES_PER_GPU' | 'ENGINE_THREADS' | 'ENGINE_URLS' | 'ENGINE_MAX_INFLIGHT' | 'CHUNK_SLOTS'>;
+export type SlotSettings = Pick<Values, 'ENGINES' | 'GPUS' | 'ENGINES_PER_GPU' | 'ENGINE_THREADS' | 'WIDE_THREADS' | 'ENGINE_URLS' | 'ENGINE_MAX_INFLIGHT' | 'CHUNK_SLOTS'>;
 
 export interface SupervisionConfig {
   slots: SlotSpec[];
@@ -162,6 +164,8 @@ export interface EngineConfig {
   /** `cpu` or `cuda:N` (with CUDA_VISIBLE_DEVICES pinned, usually cuda:0). */
   device: string;
   threads: number;
+  /** WIDE_THREADS: threads of the wide session (0: none). */
+  wideThreads: number;
   maxActive: number;
   heartbeatMs: number;
   maxBodyBytes: number;
@@ -342,6 +346,7 @@ export function loadEngineSettings(env: Env, opts: { pid?: number; cores?: numbe
     modelPath: v.KOKORO_MODEL_FILE ? resolve(v.KOKORO_MODEL_FILE) : files.model,
     device: v.ENGINE_DEVICE,
     threads: v.ENGINE_THREADS ?? Math.max(1, opts.cores ?? availableParallelism()),
+    wideThreads: v.WIDE_THREADS ?? 0,
     maxActive: v.ENGINE_MAX_ACTIVE,
     heartbeatMs: v.ENGINE_HEARTBEAT_MS,
     // The JSON body of the longest text, every character escaped (\uXXXX), plus the other fields.

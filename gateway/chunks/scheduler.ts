@@ -20,6 +20,13 @@
 // A re-plan (after a failure, `avoid` set) leases as before, from the supervisor: it must not
 // wait for a slot only to land back on the engine it avoids.
 //
+// Wide chunks: a chunk dispatched while no other chunk is running or queued and no plan waits
+// (a lone request's only or last chunk) goes out with `wide`, and an engine with a wide session
+// (WIDE_THREADS) runs it on all cores. The moment other work arrives it runs on the other engines
+// as usual; the wide chunk then shares the cores for the rest of its run (bounded: one chunk).
+// A lone chunk whose request is still being planned is held up to WIDE_WAIT_MS: the plan's end
+// (a one-chunk text: go wide) or its next chunk (run both, one per engine) comes within a few ms.
+//
 // A failed chunk (engine died, stall, hung chunk, an ERROR not about the request) goes back to
 // the queue, avoiding the engine it failed on; it is usually its request's head, so it goes first.
 // Bounds: MAX_ATTEMPTS attempts per chunk, 4 x MAX_ATTEMPTS failures per request in all, and the
@@ -42,6 +49,9 @@ import type { ChunkCache } from './cache.js';
 import { engineFault, requestError, type ChunkLog } from './faults.js';
 import type { PlanLease, PlanLender } from './planner.js';
 
+/** How long a lone chunk waits for its plan's end to learn whether it may run wide. */
+export const WIDE_WAIT_MS = 25;
+
 export interface SchedulerDeps {
   engines: ChunkLender;
   config: SupervisionConfig;
@@ -50,6 +60,8 @@ export interface SchedulerDeps {
   cache?: ChunkCache;
   /** Spends one retry from the gateway's retry budget; false when none is left. */
   tryRetry: () => boolean;
+  /** WIDE_WAIT_MS unless given (tests on a busy machine give more). */
+  wideWaitMs?: number;
 }
 
 interface Waiter {
@@ -70,6 +82,8 @@ class Item {
   avoid: string | undefined;
   queuedAt = Date.now();
   run: AbortController | null = null;
+  /** Alone but its plan still streaming: held until then for a wide run (WIDE_WAIT_MS). */
+  wideWaitUntil: number | undefined;
 
   constructor(
     readonly chunk: PlannedChunk,
@@ -90,12 +104,20 @@ export class RequestWork {
   /** Round-robin: when this request was last served, per tier (0 = never). */
   servedHead = 0;
   servedAhead = 0;
+  /** Its plan is still streaming in: more chunks may follow (see `planned`). */
+  planning = false;
 
   constructor(readonly job: SpeechJob, readonly seq: number, private readonly scheduler: ChunkScheduler) {}
 
   /** Audio for chunk `chunk.index` of this request; `key` (a cache key) enables single flight and caching. */
   submit(chunk: PlannedChunk, key: string | null, model: string | null): Promise<Int16Array> {
     return this.scheduler.submit(this, chunk, key, model);
+  }
+
+  /** Its plan is complete: no more chunks will be submitted. */
+  planned(): void {
+    this.planning = false;
+    this.scheduler.pump();
   }
 
   /** The request is over (done, failed or aborted): its remaining work is dropped. */
@@ -151,6 +173,9 @@ export class ChunkScheduler {
   private readonly planWaiters: PlanWaiter[] = [];
   private readonly planHolds = new Set<PlanHold>();
   private readonly inFlightByKey = new Map<string, Item>();
+  /** Items with an /infer call out. */
+  private readonly running = new Set<Item>();
+  private wideTimer: NodeJS.Timeout | null = null;
   private seq = 0;
   private served = 0;
   private pumping = false;
@@ -260,6 +285,7 @@ export class ChunkScheduler {
   dispose(): void {
     this.unsubscribe();
     if (this.noEngineTimer) clearTimeout(this.noEngineTimer);
+    if (this.wideTimer) clearTimeout(this.wideTimer);
   }
 
   private settle(item: Item): void {
@@ -287,12 +313,17 @@ export class ChunkScheduler {
         for (;;) {
           const next = this.pick();
           if (!next) break;
+          let wide = this.alone(next.item) && (this.deps.engines.anyWide?.() ?? false);
+          if (wide && next.work.planning) {
+            if (this.holdForPlan(next.item)) break; // alone: nothing else to dispatch meanwhile
+            wide = false;
+          }
           let lease = this.deps.engines.leaseChunk(next.item.avoid);
           if (!lease && next.tier === 'head') lease = this.takePlanSlot(next.item);
           if (!lease) break;
           if (next.tier === 'head') next.work.servedHead = ++this.served;
           else next.work.servedAhead = ++this.served;
-          this.start(next.item, lease);
+          this.start(next.item, lease, wide);
         }
         this.watchNoEngine();
       } while (this.again);
@@ -323,8 +354,31 @@ export class ChunkScheduler {
     return best;
   }
 
-  private start(item: Item, lease: Lease): void {
+  /** Nothing else to run anywhere: no chunk running, none queued but `item`, no plan waiting. */
+  private alone(item: Item): boolean {
+    if (this.running.size > 0 || this.planWaiters.length > 0) return false;
+    for (const w of this.requests) for (const other of w.items.values()) if (other !== item && other.state === 'queued') return false;
+    return true;
+  }
+
+  /** True while `item` should wait for its plan (see the top); false once WIDE_WAIT_MS has passed. */
+  private holdForPlan(item: Item): boolean {
+    const now = Date.now();
+    item.wideWaitUntil ??= now + (this.deps.wideWaitMs ?? WIDE_WAIT_MS);
+    if (now >= item.wideWaitUntil) return false;
+    if (this.wideTimer) clearTimeout(this.wideTimer);
+    this.wideTimer = setTimeout(() => {
+      this.wideTimer = null;
+      this.pump();
+    }, item.wideWaitUntil - now);
+    this.wideTimer.unref();
+    return true;
+  }
+
+  private start(item: Item, lease: Lease, wide: boolean): void {
+    if (wide) this.deps.metrics?.chunksWide.inc();
     item.state = 'running';
+    this.running.add(item);
     const run = new AbortController();
     item.run = run;
     const { config } = this.deps;
@@ -333,7 +387,7 @@ export class ChunkScheduler {
         let samples: Int16Array | undefined;
         let timing: ChunkTiming | undefined;
         for await (const frame of lease.client.infer(
-          { requestId: item.requestId, voice: item.voice, speed: item.speed, chunks: [item.chunk] },
+          { requestId: item.requestId, voice: item.voice, speed: item.speed, chunks: [item.chunk], ...(wide ? { wide } : {}) },
           { signal: run.signal, stallMs: config.stallTimeoutMs, chunkTimeoutMs: config.chunkTimeoutMs },
         )) {
           if (frame.kind === FrameKind.AUDIO) {
@@ -353,6 +407,7 @@ export class ChunkScheduler {
         if (item.state === 'settled') return; // cancelled: nobody waits for it
         this.failed(item, err, lease);
       } finally {
+        this.running.delete(item);
         lease.release(); // wakes the supervisor's waiters and pumps us
         this.pump();
       }

@@ -39,6 +39,8 @@ export interface ChunkSourceOptions {
   cache?: ChunkCache;
   /** false: plans lease engines from the supervisor, queued behind inference (the rule before; bench:schedule only). */
   planSlots?: boolean;
+  /** How long a lone chunk waits for its plan's end before it runs narrow (default WIDE_WAIT_MS). */
+  wideWaitMs?: number;
   log: ChunkLog;
   metrics?: GatewayMetrics;
 }
@@ -65,7 +67,7 @@ export class ChunkSource implements SpeechSource {
   constructor(private readonly opts: ChunkSourceOptions) {
     this.budget = new RetryBudget(opts.config.retryBudgetRatio, opts.config.retryBudgetMin, 60_000);
     this.scheduler = new ChunkScheduler({
-      engines: opts.engines, config: opts.config, log: opts.log, metrics: opts.metrics, cache: opts.cache,
+      engines: opts.engines, config: opts.config, log: opts.log, metrics: opts.metrics, cache: opts.cache, wideWaitMs: opts.wideWaitMs,
       tryRetry: () => this.budget.tryRetry(),
     });
   }
@@ -150,6 +152,7 @@ export class ChunkSource implements SpeechSource {
       chunks.push(...cachedPlan.chunks);
       summary = { chunks: cachedPlan.chunks.length, inputTokens: cachedPlan.inputTokens };
     } else {
+      work.planning = true;
       void (async () => {
         try {
           const plan = planRequest({
@@ -167,6 +170,7 @@ export class ChunkSource implements SpeechSource {
             notify();
           }
           if (pkey) cache!.putPlan(pkey, { chunks: [...chunks], inputTokens: summary.inputTokens });
+          work.planned();
           notify();
         } catch (e) {
           failed.reject(e);

@@ -30,7 +30,10 @@ export function planSlots(s: SlotSettings, detectedGpus: number[], cores: number
     // throughput under concurrency, and one engine can serve while the other restarts.
     const count = s.ENGINES === 'auto' ? Math.max(2, Math.floor(cores / 2)) : s.ENGINES;
     const threads = s.ENGINE_THREADS ?? Math.max(1, Math.floor(cores / count));
-    for (let i = 0; i < count; i++) slots.push({ id: `cpu${i}`, kind: 'local', device: 'cpu', threads, maxInFlight: inflight('cpu'), chunkSlots: chunkSlots('cpu') });
+    // A lone chunk (every other engine idle) may use every core: the wide session.
+    const wide = s.WIDE_THREADS ?? (count >= 2 ? cores : 0);
+    const wideThreads = wide > threads ? wide : 0;
+    for (let i = 0; i < count; i++) slots.push({ id: `cpu${i}`, kind: 'local', device: 'cpu', threads, wideThreads, maxInFlight: inflight('cpu'), chunkSlots: chunkSlots('cpu') });
   }
   s.ENGINE_URLS.forEach((origin, i) => {
     slots.push({ id: `remote${i}`, kind: 'remote', device: 'remote', threads: 0, url: origin, maxInFlight: inflight('remote'), chunkSlots: chunkSlots('remote') });

@@ -25,6 +25,8 @@ export interface EngineStatusRow {
   slot: string;
   device: string;
   threads: number;
+  /** Threads of its wide session (WIDE_THREADS) once loaded, else 0. */
+  wideThreads: number;
   runtime: string | null;
   state: EngineState;
   inFlight: number;
@@ -68,6 +70,8 @@ export interface ChunkLender extends EngineLender {
    */
   leaseChunk(avoid?: string): Lease | null;
   readyCount(): number;
+  /** Whether a ready engine has a wide session loaded (WIDE_THREADS); absent: none has. */
+  anyWide?(): boolean;
   /** The model SHA-256 every engine that said one agrees on; null when none said or they differ. */
   modelSha256(): string | null;
   /** Calls `fn` whenever capacity may have freed (a lease released, an engine ready); returns the unsubscribe. */
@@ -91,6 +95,8 @@ class Engine {
   chunks = 0;
   /** From the last health answer that named one; kept across restarts of the slot. */
   modelSha256: string | undefined;
+  /** The wide session's threads, as the last health answer said (0: none loaded). */
+  wideThreads = 0;
   restarts = 0;
   lastExit: string | null = null;
   lastError: string | null = null;
@@ -122,6 +128,7 @@ class Engine {
       slot: this.spec.id,
       device: this.device,
       threads: this.spec.threads,
+      wideThreads: this.wideThreads,
       runtime: this.runtime,
       state: this.state,
       inFlight: this.inFlight,
@@ -181,6 +188,10 @@ export class Supervisor extends EventEmitter implements ChunkLender {
 
   readyCount(): number {
     return this.engines.filter((e) => e.routable).length;
+  }
+
+  anyWide(): boolean {
+    return this.engines.some((e) => e.routable && e.wideThreads > 0);
   }
 
   rows(): EngineStatusRow[] {
@@ -316,6 +327,7 @@ export class Supervisor extends EventEmitter implements ChunkLender {
       ENGINE_HOST: '127.0.0.1',
       ENGINE_PORT: '0',
       ENGINE_THREADS: String(spec.threads),
+      WIDE_THREADS: String(spec.wideThreads ?? 0),
       ENGINE_DEVICE: 'cpu',
       ENGINE_HEARTBEAT_MS: String(Math.max(100, Math.min(1000, Math.floor(this.opts.config.stallTimeoutMs / 4)))),
       // This boot's token, not the remote engines' secret (a blank file setting = unset).
@@ -440,6 +452,7 @@ export class Supervisor extends EventEmitter implements ChunkLender {
       e.okStreak++;
       e.lastHealthyAt = Date.now();
       e.modelSha256 = typeof h.modelSha256 === 'string' ? h.modelSha256 : undefined;
+      e.wideThreads = typeof h.wideThreads === 'number' ? h.wideThreads : 0;
       if (h.current && Date.now() - h.current.startedAt > chunkTimeoutMs) {
         this.kill(e, `chunk ${h.current.chunk} hung for ${Date.now() - h.current.startedAt} ms`);
         return;

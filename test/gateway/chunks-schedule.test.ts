@@ -28,10 +28,10 @@ after(async () => {
   for (const c of cleanups.reverse()) await c();
 });
 
-async function rig(engines: number, opts: { lookahead?: number; planSlots?: boolean; cost?: CostModel } = {}) {
+async function rig(engines: number, opts: { lookahead?: number; planSlots?: boolean; cost?: CostModel; wideThreads?: number; wideWaitMs?: number } = {}) {
   const log: JobRecord[] = [];
   const es: QueueEngine[] = await Promise.all(Array.from({ length: engines }, (_, i) =>
-    queueEngine(`e${i}`, { cost: opts.cost ?? COST, planFor, nameOf: (t) => t.split(' ')[0]!, log })));
+    queueEngine(`e${i}`, { cost: opts.cost ?? COST, planFor, nameOf: (t) => t.split(' ')[0]!, log, wideThreads: opts.wideThreads })));
   const sup = new Supervisor({
     config: { ...config, slots: es.map((e) => ({ id: e.id, kind: 'remote' as const, device: 'cpu', threads: 1, url: e.url, maxInFlight: 2, chunkSlots: 1 })) },
     engineMain: '/nonexistent', engineEnv: {}, log: () => {},
@@ -39,7 +39,7 @@ async function rig(engines: number, opts: { lookahead?: number; planSlots?: bool
   sup.start();
   while (sup.readyCount() < es.length) await new Promise((r) => sup.once('change', r));
   const source = new ChunkSource({
-    engines: sup, config, lookaheadChunks: opts.lookahead ?? 4, cache: new ChunkCache({ memoryBytes: 0 }), planSlots: opts.planSlots, log: () => {},
+    engines: sup, config, lookaheadChunks: opts.lookahead ?? 4, cache: new ChunkCache({ memoryBytes: 0 }), planSlots: opts.planSlots, log: () => {}, wideWaitMs: opts.wideWaitMs,
   });
   cleanups.push(async () => {
     source.scheduler.dispose();
@@ -162,4 +162,34 @@ test('a long plan gives its slot back after PLAN_HOLD_CHUNKS chunks: lookahead m
   const firstInfer = seq.findIndex((l) => /^A\d+$/.test(l));
   assert.ok(firstInfer > seq.indexOf(`PA${PLAN_HOLD_CHUNKS - 1}`), `no chunk on the plan's engine while it held the slot: ${seq.join(' ')}`);
   assert.ok(firstInfer >= 0 && firstInfer < seq.indexOf('DA'), `a chunk ran there before the plan ended: ${seq.join(' ')}`);
+});
+
+test('wide: a lone request\'s only chunk asks for the wide session; chunks that run beside another never do', async () => {
+  // A generous hold, so a busy test machine cannot turn the lone chunk narrow.
+  const { log, run } = await rig(2, { wideThreads: 2, wideWaitMs: 5000 });
+  // One chunk: held for its plan's end (a few ms), then alone.
+  assertComplete(await run('A 40'), 'A 40');
+  assert.deepEqual(infers(log, 'A').map((j) => j.wide === true), [true], 'the one chunk of a lone request ran wide');
+  // Several chunks: chunk 0 is not held for long, and chunks 0 and 1 run at once, one per engine.
+  const tb = 'B 40 100 100';
+  assertComplete(await run(tb), tb);
+  const b = infers(log, 'B');
+  assert.equal(b.find((j) => j.chunk === 0)?.wide, undefined, 'chunk 0 of a longer text is not wide: chunk 1 runs beside it');
+  // Two requests at once: whatever ran wide had the engines to itself when it was sent.
+  const [tc, td] = ['C 60 100 100', 'D 60 100 100'];
+  const [c, d] = await Promise.all([run(tc), run(td)]);
+  assertComplete(c, tc);
+  assertComplete(d, td);
+  const all = infers(log);
+  for (const w of all.filter((j) => j.wide)) {
+    const beside = all.filter((j) => j !== w && j.engine !== w.engine && j.startedAt <= w.queuedAt && w.queuedAt < j.endedAt);
+    assert.deepEqual(beside.map(label), [], `${label(w)} was sent wide while another chunk ran`);
+  }
+  assert.ok(all.filter((j) => j.requestId === 'C' || j.requestId === 'D').some((j) => !j.wide), 'concurrent requests ran narrow chunks');
+});
+
+test('wide: engines without a wide session are never asked', async () => {
+  const { log, run } = await rig(2);
+  assertComplete(await run('A 40'), 'A 40');
+  assert.deepEqual(infers(log, 'A').map((j) => j.wide === true), [false]);
 });
