@@ -44,12 +44,15 @@ const FIRST_CHUNK_OFF = '80';
 const RAMP_ENV = 'CHUNK_RAMP';
 /** (3) the chunk cache size in MB; '0' = off. */
 const CACHE_ENV = 'CACHE_MB';
-/** The cache hit counter (other metrics whose name holds "cache" are listed too). */
+/** (1b) the wide session: a chunk alone on the machine runs on all cores; '0' = off. */
+const WIDE_ENV = 'WIDE_THREADS';
+/** The cache hit counter (other metrics whose name holds "cache", and the wide-chunk counter, are listed too). */
 const CACHE_HITS_METRIC = 'kokoro_cache_hits_total';
+const WIDE_METRIC = 'kokoro_chunks_wide_total';
 
-const OFF_ENV: Record<string, string> = { [PARALLEL_CHUNKS_ENV]: '0', [FIRST_CHUNK_ENV]: FIRST_CHUNK_OFF, [RAMP_ENV]: '0', [CACHE_ENV]: '0' };
+const OFF_ENV: Record<string, string> = { [PARALLEL_CHUNKS_ENV]: '0', [FIRST_CHUNK_ENV]: FIRST_CHUNK_OFF, [RAMP_ENV]: '0', [CACHE_ENV]: '0', [WIDE_ENV]: '0' };
 // Blank = the setting's default (settings/reader.ts), also when this shell has the variable set.
-const NEW_ENV: Record<string, string> = { [PARALLEL_CHUNKS_ENV]: '', [FIRST_CHUNK_ENV]: '', [RAMP_ENV]: '', [CACHE_ENV]: '' };
+const NEW_ENV: Record<string, string> = { [PARALLEL_CHUNKS_ENV]: '', [FIRST_CHUNK_ENV]: '', [RAMP_ENV]: '', [CACHE_ENV]: '', [WIDE_ENV]: '' };
 
 const PEER_SCRIPT = '/work/shared/tools/peer-fastkokoro.sh';
 
@@ -171,13 +174,13 @@ async function waitIdle(server: Server, timeoutMs = 60_000): Promise<void> {
   }
 }
 
-/** Every sample of a metric whose name holds "cache", summed per name (gateways only). */
+/** Every sample of a metric whose name holds "cache" (and kokoro_chunks_wide_total), summed per name (gateways only). */
 async function cacheMetrics(server: Server): Promise<Record<string, number> | null> {
   if (!server.gw) return null;
   const res = await fetch(`${server.gw.url}/metrics`, { signal: AbortSignal.timeout(5000) });
   const text = await res.text();
   const names = new Set<string>();
-  for (const m of text.matchAll(/^([a-zA-Z_:][\w:]*cache[\w:]*)(?:\{|\s)/gm)) names.add(m[1]!);
+  for (const m of text.matchAll(/^([a-zA-Z_:][\w:]*(?:cache|chunks_wide)[\w:]*)(?:\{|\s)/gm)) names.add(m[1]!);
   const out: Record<string, number> = {};
   for (const n of [...names].sort()) out[n] = sumMetric(text, n);
   return out;
@@ -634,6 +637,8 @@ async function main(): Promise<void> {
       if (h) warnings.push(`${n}: ${h} cache hit(s) during the ${section} section, where every text was new: the cache may have flattered it`);
     }
   }
+  const wide = Object.entries(sectionMetrics).map(([section, per]) => `${section} ${per.new?.[WIDE_METRIC] ?? 'n/a'}`);
+  console.log(`\nchunks "new" ran on the wide session (${WIDE_METRIC}, by section): ${wide.join(', ')}`);
   if (!Object.values(sectionMetrics).some((per) => Object.values(per).some((d) => d && CACHE_HITS_METRIC in d))) {
     notes.push(`${CACHE_HITS_METRIC} is not in our gateways' /metrics (yet): cache hits are reported as n/a`);
   }
@@ -642,7 +647,7 @@ async function main(): Promise<void> {
 
   finish('latency', flags, {
     quick, rounds, seconds, levels, classes, throughputText: tputClass, formats,
-    settings: { off: OFF_ENV, new: 'defaults (variables blank)', variables: [PARALLEL_CHUNKS_ENV, FIRST_CHUNK_ENV, RAMP_ENV, CACHE_ENV] },
+    settings: { off: OFF_ENV, new: 'defaults (variables blank)', variables: [PARALLEL_CHUNKS_ENV, FIRST_CHUNK_ENV, RAMP_ENV, CACHE_ENV, WIDE_ENV] },
     layout, peer: hasPeer ? { base: servers.find((s) => s.name === 'peer')!.base, model: servers.find((s) => s.name === 'peer')!.model, probes: peerProbes } : null,
     lone: summary, throughput: tputSummary, cache, identical: identicalSummary, targets, sectionCacheMetrics: sectionMetrics,
     samples: { lone, throughput: tput, identical }, warnings, notes,

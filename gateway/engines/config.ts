@@ -14,6 +14,9 @@ const DEFAULT_INFLIGHT = { cpu: 2, gpu: 8, remote: 4 };
 // few in flight (the engine batches or overlaps them); a remote one hides the network round trip.
 const DEFAULT_CHUNK_SLOTS = { cpu: 1, gpu: 4, remote: 2 };
 
+/** The default wide session's thread cap. */
+export const WIDE_MAX_THREADS = 8;
+
 /** GPUs: GPUS when given, else those detected by the caller (nvidia-smi). */
 export function planSlots(s: SlotSettings, detectedGpus: number[], cores: number): SlotSpec[] {
   const slots: SlotSpec[] = [];
@@ -30,8 +33,9 @@ export function planSlots(s: SlotSettings, detectedGpus: number[], cores: number
     // throughput under concurrency, and one engine can serve while the other restarts.
     const count = s.ENGINES === 'auto' ? Math.max(2, Math.floor(cores / 2)) : s.ENGINES;
     const threads = s.ENGINE_THREADS ?? Math.max(1, Math.floor(cores / count));
-    // A lone chunk (every other engine idle) may use every core: the wide session.
-    const wide = s.WIDE_THREADS ?? (count >= 2 ? cores : 0);
+    // A lone chunk (every other engine idle) may use every core: the wide session. Capped at
+    // WIDE_MAX_THREADS by default: measured only on 2 cores, and one chunk's parallel work is small.
+    const wide = s.WIDE_THREADS ?? (count >= 2 ? Math.min(cores, WIDE_MAX_THREADS) : 0);
     const wideThreads = wide > threads ? wide : 0;
     for (let i = 0; i < count; i++) slots.push({ id: `cpu${i}`, kind: 'local', device: 'cpu', threads, wideThreads, maxInFlight: inflight('cpu'), chunkSlots: chunkSlots('cpu') });
   }

@@ -13,6 +13,17 @@ test('auto on a CPU machine: two 1-thread engines on 2 cores, more on bigger mac
   assert.deepEqual(planSlots({ ENGINES: '1', ENGINE_THREADS: '2' }, [], 2).map((s) => [s.id, s.threads]), [['cpu0', 2]]);
 });
 
+test('the wide session: all cores (at most 8) with two or more CPU engines; none for one engine, for GPUs, or with WIDE_THREADS=0', () => {
+  assert.deepEqual(planSlots({}, [], 2).map((s) => s.wideThreads), [2, 2]);
+  assert.deepEqual(planSlots({}, [], 16).map((s) => s.wideThreads), Array(8).fill(8));
+  assert.deepEqual(planSlots({ ENGINES: '1' }, [], 4).map((s) => s.wideThreads), [0]);
+  assert.deepEqual(planSlots({ WIDE_THREADS: '0' }, [], 2).map((s) => s.wideThreads), [0, 0]);
+  assert.deepEqual(planSlots({ WIDE_THREADS: '4' }, [], 2).map((s) => s.wideThreads), [4, 4]);
+  // Not above the engine's own threads: no second session.
+  assert.deepEqual(planSlots({ ENGINES: '2', ENGINE_THREADS: '2' }, [], 2).map((s) => s.wideThreads), [0, 0]);
+  assert.deepEqual(planSlots({}, [0], 16).map((s) => s.wideThreads ?? 0), [0]);
+});
+
 test('auto with GPUs: one engine per GPU (or more on request), pinned', () => {
   assert.deepEqual(planSlots({}, [0, 1], 16).map((s) => s.device), ['cuda:0', 'cuda:1']);
   assert.deepEqual(planSlots({ GPUS: '1', ENGINES_PER_GPU: '2' }, [], 16).map((s) => [s.id, s.device]), [['gpu1-0', 'cuda:1'], ['gpu1-1', 'cuda:1']]);
