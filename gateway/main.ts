@@ -117,6 +117,7 @@ async function main(): Promise<void> {
       voices: () => speakable,
       voiceMap: config.voiceMap,
       maxInputChars: config.maxInputChars,
+      clientStallMs: config.clientStallMs,
       version,
       log: (level, msg, fields = {}) => logger[level](fields, msg),
     });

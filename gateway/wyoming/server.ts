@@ -11,6 +11,7 @@
 // do not stream) is ignored. Any failure is an `error` event {text, code}, after which the
 // connection is closed: clients wait for audio-stop or synthesize-stopped, and the close is
 // what tells them nothing more is coming. A client that disconnects aborts its synthesis.
+import { watchStall } from '../http/client-stall.js';
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -48,6 +49,11 @@ export interface WyomingDeps {
   idleTimeoutMs?: number;
   /** Connections at once (default 256). */
   maxConnections?: number;
+  /**
+   * CLIENT_STALL_MS: a client that accepts no byte this long while audio waits for it is
+   * disconnected, so its admission slot is freed (default 60 s, as over HTTP).
+   */
+  clientStallMs?: number;
   limits?: Partial<FramingLimits>;
 }
 
@@ -388,6 +394,16 @@ class Connection {
       write: (b: Buffer) => audio.write(b),
       once: (_ev: 'drain', fn: () => void) => this.socket.once('drain', fn),
     };
+    // Synthesis is paced by the client's reading; one that stops reading would hold its slot.
+    const stallMs = this.deps.clientStallMs ?? 60_000;
+    const stopWatch = watchStall({ socket: () => this.socket, queued: () => 0, onClose: (fn) => this.socket.once('close', fn) }, {
+      stallMs,
+      waiting: () => false, // bytes wait for this client only in the socket's own queue
+      onStall: () => {
+        this.deps.log('info', 'wyoming: client accepted no audio, closing the connection', { id, stallMs });
+        this.destroy();
+      },
+    });
     let outcome = 'ok';
     let error: string | undefined;
     try {
@@ -400,6 +416,7 @@ class Connection {
       if (outcome === 'failed') error = (e as Error)?.message ?? String(e);
       throw e;
     } finally {
+      stopWatch();
       this.deps.log('info', 'wyoming speech', {
         id, kind, voice: voice.spec, characters: text.length,
         audioSeconds: Math.round((stats.samples / SAMPLE_RATE) * 1000) / 1000,

@@ -58,7 +58,7 @@ async function client(port: number): Promise<Client> {
 const pcmOf = (events: WyomingEvent[]) => Buffer.concat(events.filter((e) => e.type === 'audio-chunk').map((e) => e.payload ?? Buffer.alloc(0)));
 const types = (events: WyomingEvent[]) => events.map((e) => e.type).filter((t) => t !== 'audio-chunk');
 
-function setup(source: FakeSourceOptions = {}, admission = new FakeAdmission()) {
+function setup(source: FakeSourceOptions = {}, admission = new FakeAdmission(), clientStallMs?: number) {
   const fake = new FakeSource(source);
   const logs: Array<Record<string, unknown>> = [];
   const server = createWyomingServer({
@@ -68,6 +68,7 @@ function setup(source: FakeSourceOptions = {}, admission = new FakeAdmission()) 
     maxInputChars: 1000,
     version: '9.9.9',
     log: (_l, msg, f = {}) => logs.push({ msg, ...f }),
+    ...(clientStallMs !== undefined ? { clientStallMs } : {}),
   });
   return { server, fake, admission, logs };
 }
@@ -197,6 +198,31 @@ describe('wyoming server: admission and clients leaving', () => {
     assert.equal(s.fake.signals[0]!.aborted, true);
     assert.equal(s.admission.released, 1);
     assert.ok(s.logs.some((l) => l.outcome === 'client_gone'));
+    await s.server.close();
+  });
+
+  it('a client that stops reading is disconnected after CLIENT_STALL_MS and its slot released; a slow reader is not', async () => {
+    // 3,000 chunks of 100 ms: 14 MB of PCM, far more than the socket buffers hold.
+    const s = setup({ chunks: 3000 }, new FakeAdmission(), 400);
+    const port = await s.server.listen(0, '127.0.0.1');
+    const stuck = await client(port);
+    stuck.socket.pause(); // reads nothing from here on
+    stuck.send({ type: 'synthesize', data: { text: 'A long story nobody listens to.' } });
+    // (A paused socket never reads the server's close, so the server side is what is checked.)
+    const deadline = Date.now() + 10_000;
+    while (s.admission.released < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(s.admission.released, 1, 'admission slot released');
+    assert.equal(s.fake.signals[0]!.aborted, true, 'its synthesis was aborted');
+    assert.ok(s.logs.some((l) => String(l.msg).includes('accepted no audio')), 'the stall was logged');
+    assert.ok(s.logs.some((l) => l.outcome === 'client_gone'), 'the speech ended as client_gone');
+    stuck.close();
+    // A reader that keeps taking bytes, however slowly, gets everything.
+    const slow = await client(port);
+    slow.send({ type: 'synthesize', data: { text: 'Short.' } });
+    const { events, closed: slowClosed } = await slow.read((e) => e.type === 'audio-stop');
+    assert.equal(slowClosed, false);
+    assert.equal(pcmOf(events).length, expectedPcm(3000).length);
+    slow.close();
     await s.server.close();
   });
 
