@@ -5,8 +5,7 @@
 // false (and emits 'drain' later) only while writes to the spill file are behind, so the
 // encoder waits for the disk, never for the client. take() hands out the oldest bytes, or null
 // at the end.
-import type { FileHandle } from 'node:fs/promises';
-import { openSpillFile, writeAllAt, unflushedBound, type SpillConfig } from './spill-file.js';
+import { SpillWriter, unflushedBound, type SpillConfig } from './spill-file.js';
 import type { AudioSink } from './encoder-session.js';
 
 const PIECE_BYTES = 64 * 1024;
@@ -14,15 +13,12 @@ const PIECE_BYTES = 64 * 1024;
 export class DeliveryBuffer implements AudioSink {
   private readonly mem: Buffer[] = [];
   private memBytes = 0;
-  private file: FileHandle | null = null;
-  /** File region [readPos, writePos) not yet taken; writes complete up to `flushed`. */
+  /** File region [readPos, writePos) not yet taken; writes complete up to `spill.flushed`. */
   private readPos = 0;
   private writePos = 0;
-  private flushed = 0;
-  private chain: Promise<void> = Promise.resolve();
+  private readonly spill: SpillWriter;
   private ended = false;
   private closed = false;
-  private failure: Error | null = null;
   /** Given to end(): the reader gets it after the bytes already written (a cut, not a clean end). */
   private endError: Error | null = null;
   private wake: (() => void) | null = null;
@@ -33,7 +29,9 @@ export class DeliveryBuffer implements AudioSink {
   /** Set once anything went to the spill file. */
   spilled = false;
 
-  constructor(private readonly cfg: SpillConfig) {}
+  constructor(private readonly cfg: SpillConfig) {
+    this.spill = new SpillWriter(cfg.dir, () => this.closed);
+  }
 
   /** Bytes written and not yet taken. */
   get pending(): number {
@@ -55,22 +53,14 @@ export class DeliveryBuffer implements AudioSink {
       this.spilled = true;
       const at = this.writePos;
       this.writePos += buf.length;
-      this.chain = this.chain.then(async () => {
-        if (this.failure || this.closed) return;
-        try {
-          this.file ??= await openSpillFile(this.cfg.dir());
-          await writeAllAt(this.file, buf, at);
-          this.flushed = at + buf.length;
-        } catch (e) {
-          this.failure ??= e as Error;
-        }
+      this.spill.write(buf, at, () => {
         this.notify();
         this.emitDrainIfFlushed();
       });
     }
     this.peakPending = Math.max(this.peakPending, this.pending);
     this.notify();
-    return this.writePos - this.flushed <= unflushedBound(this.cfg);
+    return this.writePos - this.spill.flushed <= unflushedBound(this.cfg);
   }
 
   /** 'drain': the spill file's writes caught up (after a write() that returned false). */
@@ -81,7 +71,7 @@ export class DeliveryBuffer implements AudioSink {
   }
 
   private emitDrainIfFlushed(): void {
-    if (this.writePos - this.flushed > unflushedBound(this.cfg) && !this.failure && !this.closed) return;
+    if (this.writePos - this.spill.flushed > unflushedBound(this.cfg) && !this.spill.failure && !this.closed) return;
     for (const l of this.drainListeners.splice(0)) l();
   }
 
@@ -96,14 +86,14 @@ export class DeliveryBuffer implements AudioSink {
   /** The oldest bytes not yet taken; null once ended and empty. Rejects if spilling failed or closed. */
   async take(): Promise<Buffer | null> {
     for (;;) {
-      if (this.failure) throw this.failure;
+      if (this.spill.failure) throw this.spill.failure;
       if (this.closed) throw new Error('delivery buffer closed');
       const head = this.mem.shift();
       if (head) {
         this.memBytes -= head.length;
         return head;
       }
-      if (this.readPos < this.writePos && this.readPos < this.flushed) return this.readFile();
+      if (this.readPos < this.writePos && this.readPos < this.spill.flushed) return this.readFile();
       if (this.readPos === this.writePos && this.ended) {
         if (this.endError) throw this.endError;
         return null;
@@ -113,19 +103,13 @@ export class DeliveryBuffer implements AudioSink {
   }
 
   private async readFile(): Promise<Buffer> {
-    const n = Math.min(PIECE_BYTES, this.flushed - this.readPos);
-    const piece = Buffer.allocUnsafe(n);
-    let got = 0;
-    while (got < n) {
-      const { bytesRead } = await this.file!.read(piece, got, n - got, this.readPos + got);
-      if (bytesRead === 0) throw new Error('spill file ended early');
-      got += bytesRead;
-    }
+    const n = Math.min(PIECE_BYTES, this.spill.flushed - this.readPos);
+    const piece = await this.spill.read(n, this.readPos);
     this.readPos += n;
     if (this.readPos === this.writePos) {
       // Caught up: the file starts over (and gives its disk space back) before the next spill.
-      this.readPos = this.writePos = this.flushed = 0;
-      this.chain = this.chain.then(() => this.file?.truncate(0)).catch((e: Error) => void (this.failure ??= e));
+      this.readPos = this.writePos = 0;
+      this.spill.restart();
     }
     return piece;
   }
@@ -138,7 +122,7 @@ export class DeliveryBuffer implements AudioSink {
     this.memBytes = 0;
     this.notify();
     this.emitDrainIfFlushed();
-    void this.chain.then(() => this.file?.close()).catch(() => {});
+    this.spill.close();
   }
 
   private notify(): void {

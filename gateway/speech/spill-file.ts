@@ -28,6 +28,65 @@ export async function writeAllAt(file: FileHandle, buf: Buffer, at: number): Pro
 }
 
 /**
+ * The write side both spill buffers share: positioned writes queued in order on one chain, the
+ * file opened at the first one, the first failure kept (later writes skipped, so a short file
+ * can never pass as whole). `flushed`: the end of the last completed write.
+ */
+export class SpillWriter {
+  flushed = 0;
+  failure: Error | null = null;
+  private file: FileHandle | null = null;
+  private chain: Promise<void> = Promise.resolve();
+
+  /** `stopped`: the owner was closed (queued writes are then skipped). */
+  constructor(private readonly dir: () => string, private readonly stopped: () => boolean) {}
+
+  /** Queues `buf` at offset `at`; `done` runs once it is written or has failed (not if skipped). */
+  write(buf: Buffer, at: number, done: () => void): void {
+    this.chain = this.chain.then(async () => {
+      if (this.failure || this.stopped()) return;
+      try {
+        this.file ??= await openSpillFile(this.dir());
+        await writeAllAt(this.file, buf, at);
+        this.flushed = at + buf.length;
+      } catch (e) {
+        this.failure ??= e as Error;
+      }
+      done();
+    });
+  }
+
+  /** Exactly `n` flushed bytes at `pos`, in a buffer of their own (whole samples for PCM). */
+  async read(n: number, pos: number): Promise<Buffer> {
+    if (!this.file) throw new Error('spill file is not open');
+    const piece = Buffer.alloc(n); // not from the shared pool
+    let got = 0;
+    while (got < n) {
+      const { bytesRead } = await this.file.read(piece, got, n - got, pos + got);
+      if (bytesRead === 0) throw new Error('spill file ended early');
+      got += bytesRead;
+    }
+    return piece;
+  }
+
+  /** Starts the file over (after the queued writes), giving its disk space back. */
+  restart(): void {
+    this.flushed = 0;
+    this.chain = this.chain.then(() => this.file?.truncate(0)).catch((e: Error) => void (this.failure ??= e));
+  }
+
+  /** Resolves once every queued write is done. */
+  settled(): Promise<void> {
+    return this.chain;
+  }
+
+  /** Closes (so removes) the file after the queued writes. */
+  close(): void {
+    void this.chain.then(() => this.file?.close()).catch(() => {});
+  }
+}
+
+/**
  * Bytes queued for the spill file but not yet written that a buffer accepts before it asks its
  * writer to wait (for the disk, never for the client): without it a producer faster than the
  * disk would pile its audio up in memory on the way to the file.

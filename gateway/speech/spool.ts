@@ -5,9 +5,8 @@
 // append() never blocks; file writes are queued in order (a false return asks the writer to
 // await drained(): the disk is behind) and a failed one (disk full) fails every later read, so
 // a short file can never pass as whole.
-import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { openSpillFile, writeAllAt, unflushedBound, type SpillConfig } from './spill-file.js';
+import { SpillWriter, unflushedBound, type SpillConfig } from './spill-file.js';
 
 const PIECE_BYTES = 256 * 1024; // even, so a PCM spool reads back whole samples
 
@@ -16,30 +15,29 @@ export class Spool {
   private memBytes = 0;
   /** Bytes appended in all (memory + file, file writes maybe still pending). */
   private total = 0;
-  private file: FileHandle | null = null;
-  /** Bytes in the file whose writes completed. */
-  private flushed = 0;
+  /** Bytes queued for the file; `spill.flushed` of them are written. */
   private fileBytes = 0;
-  private chain: Promise<void> = Promise.resolve();
-  private failure: Error | null = null;
+  private readonly spill: SpillWriter;
   private closed = false;
   private drainWaiters: (() => void)[] = [];
 
-  constructor(private readonly cfg: SpillConfig) {}
+  constructor(private readonly cfg: SpillConfig) {
+    this.spill = new SpillWriter(cfg.dir, () => this.closed);
+  }
 
   /** File bytes queued and not yet written. */
   private get unflushed(): number {
-    return this.fileBytes - this.flushed;
+    return this.fileBytes - this.spill.flushed;
   }
 
   /** Resolves once the queued file writes are within their bound (at once if they are). */
   drained(): Promise<void> {
-    if (this.unflushed <= unflushedBound(this.cfg) || this.failure || this.closed) return Promise.resolve();
+    if (this.unflushed <= unflushedBound(this.cfg) || this.spill.failure || this.closed) return Promise.resolve();
     return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
 
   private wakeDrained(): void {
-    if (this.unflushed > unflushedBound(this.cfg) && !this.failure && !this.closed) return;
+    if (this.unflushed > unflushedBound(this.cfg) && !this.spill.failure && !this.closed) return;
     for (const w of this.drainWaiters.splice(0)) w();
   }
 
@@ -64,17 +62,7 @@ export class Spool {
     }
     const at = this.fileBytes;
     this.fileBytes += buf.length;
-    this.chain = this.chain.then(async () => {
-      if (this.failure || this.closed) return;
-      try {
-        this.file ??= await openSpillFile(this.cfg.dir());
-        await writeAllAt(this.file, buf, at);
-        this.flushed = at + buf.length;
-      } catch (e) {
-        this.failure ??= e as Error;
-      }
-      this.wakeDrained();
-    });
+    this.spill.write(buf, at, () => this.wakeDrained());
     return this.unflushed <= unflushedBound(this.cfg);
   }
 
@@ -86,17 +74,11 @@ export class Spool {
     }
     let pos = 0;
     while (pos < this.fileBytes) {
-      if (pos >= this.flushed) await this.chain;
-      if (this.failure) throw this.failure;
-      if (this.closed || !this.file) throw new Error('spool is closed');
-      const n = Math.min(PIECE_BYTES, this.flushed - pos);
-      const piece = Buffer.alloc(n); // not from the shared pool: whole samples, own buffer
-      let got = 0;
-      while (got < n) {
-        const { bytesRead } = await this.file.read(piece, got, n - got, pos + got);
-        if (bytesRead === 0) throw new Error('spill file ended early');
-        got += bytesRead;
-      }
+      if (pos >= this.spill.flushed) await this.spill.settled();
+      if (this.spill.failure) throw this.spill.failure;
+      if (this.closed) throw new Error('spool is closed');
+      const n = Math.min(PIECE_BYTES, this.spill.flushed - pos);
+      const piece = await this.spill.read(n, pos);
       pos += n;
       yield piece;
     }
@@ -104,8 +86,8 @@ export class Spool {
 
   /** Resolves once every queued file write is done; rejects if one failed. */
   async settled(): Promise<void> {
-    await this.chain;
-    if (this.failure) throw this.failure;
+    await this.spill.settled();
+    if (this.spill.failure) throw this.spill.failure;
   }
 
   /** A stream over read(), for sending. */
@@ -124,6 +106,6 @@ export class Spool {
     this.mem.length = 0;
     this.memBytes = 0;
     this.wakeDrained();
-    void this.chain.then(() => this.file?.close()).catch(() => {});
+    this.spill.close();
   }
 }
