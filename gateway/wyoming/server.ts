@@ -11,11 +11,11 @@
 // do not stream) is ignored. Any failure is an `error` event {text, code}, after which the
 // connection is closed: clients wait for audio-stop or synthesize-stopped, and the close is
 // what tells them nothing more is coming. A client that disconnects aborts its synthesis.
-import { watchStall } from '../http/client-stall.js';
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { ApiError } from '../http/api-error.js';
+import { watchStall } from '../http/client-stall.js';
 import { resolveVoice, type ResolvedVoice, type VoiceMap } from '../http/voice-map.js';
 import { newStats, runSpeechPipeline, type PipelineDeps } from '../speech/pipeline.js';
 import { ClientGoneError, SpeechError } from '../speech/errors.js';
